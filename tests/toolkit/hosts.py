@@ -1,0 +1,86 @@
+"""Crash, stop, start, cut off and reconnect lab hosts (Docker containers).
+
+Every helper returns an Event with the wall-clock times the action began and
+ended, so a drill can line them up with the load generator's timestamps
+(containers share the host's clock). Lab only: production hosts are never
+driven from here.
+"""
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+
+from toolkit.inventory import Host
+
+
+@dataclass(frozen=True)
+class Event:
+    host: str
+    action: str
+    t0: float
+    t1: float
+
+
+def docker(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=check)
+
+
+def state(host: Host) -> str:
+    """running, exited, created, ... or missing."""
+    out = docker("inspect", "-f", "{{.State.Status}}", host.container, check=False)
+    return out.stdout.strip() if out.returncode == 0 else "missing"
+
+
+def _timed(host: Host, action: str, *args: str, timeout: float = 60) -> Event:
+    t0 = time.time()
+    docker(*args, timeout=timeout)
+    return Event(host.name, action, t0, time.time())
+
+
+def crash(host: Host) -> Event:
+    """Hard kill: SIGKILL to the whole container, like pulling the power."""
+    return _timed(host, "crash", "kill", host.container)
+
+
+def stop(host: Host) -> Event:
+    """Clean shutdown: systemd stops every service, then the container exits."""
+    return _timed(host, "stop", "stop", "--time", "30", host.container)
+
+
+def wait_booted(host: Host, timeout: float = 60) -> None:
+    """Wait until systemd in the host reports running (or degraded)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        # Right after `docker start` systemd's bus is not up yet: retry.
+        left = max(1.0, deadline - time.monotonic())
+        out = docker("exec", host.container, "systemctl", "is-system-running", "--wait", timeout=left, check=False)
+        said = out.stdout.strip() or out.stderr.strip()
+        if said in ("running", "degraded"):
+            return
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"{host.name} did not boot within {timeout} s: systemd says {said}")
+        time.sleep(0.1)
+
+
+def start(host: Host, timeout: float = 60) -> Event:
+    """Start a stopped or crashed host and wait until systemd has booted it."""
+    t0 = time.time()
+    docker("start", host.container)
+    wait_booted(host, timeout)
+    return Event(host.name, "start", t0, time.time())
+
+
+def cut(host: Host) -> Event:
+    """Cut the host off the lab network (it keeps running)."""
+    return _timed(host, "cut", "network", "disconnect", host.network, host.container)
+
+
+def reconnect(host: Host) -> Event:
+    """Put a cut-off host back on the lab network at its own address."""
+    return _timed(host, "reconnect", "network", "connect", "--ip", host.address, host.network, host.container)
+
+
+def run(host: Host, *argv: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command inside a lab host."""
+    return docker("exec", host.container, *argv, timeout=timeout, check=check)

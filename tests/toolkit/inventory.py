@@ -1,0 +1,88 @@
+"""Read an Ansible inventory through `ansible-inventory --list`."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB_INVENTORY = ROOT / "inventories" / "lab"
+
+
+@dataclass(frozen=True)
+class Host:
+    """One inventory host as the tests see it."""
+
+    name: str
+    groups: tuple[str, ...]
+    vars: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def address(self) -> str:
+        return str(self.vars.get("webfarm_address") or self.vars.get("ansible_host") or self.name)
+
+    @property
+    def container(self) -> str:
+        """Container name of a lab host (its ansible_host)."""
+        if "docker" not in str(self.vars.get("ansible_connection", "")):
+            raise ValueError(f"host {self.name} is not a lab container (ansible_connection is not docker)")
+        return str(self.vars.get("ansible_host") or self.name)
+
+    @property
+    def network(self) -> str:
+        return str(self.vars["webfarm_lab_network"])
+
+    def var(self, key: str, default: Any = None) -> Any:
+        return self.vars.get(key, default)
+
+
+class Inventory:
+    """Groups and host variables of one inventory source."""
+
+    def __init__(self, source: str | os.PathLike[str], data: Mapping[str, Any]):
+        self.source = str(source)
+        self._data = data
+        self._hostvars: Mapping[str, Mapping[str, Any]] = data.get("_meta", {}).get("hostvars", {})
+
+    @classmethod
+    def load(cls, source: str | os.PathLike[str] | None = None) -> Inventory:
+        source = str(source or os.environ.get("WEBFARM_INVENTORY") or LAB_INVENTORY)
+        exe = shutil.which("ansible-inventory", path=os.path.dirname(sys.executable)) or "ansible-inventory"
+        out = subprocess.run([exe, "-i", source, "--list"], check=True, capture_output=True, text=True, timeout=60)
+        return cls(source, json.loads(out.stdout))
+
+    def names(self, group: str = "all") -> list[str]:
+        """Host names of a group and its children, in inventory order, once each."""
+        seen: list[str] = []
+        entry = self._data.get(group, {})
+        for name in entry.get("hosts", []):
+            if name not in seen:
+                seen.append(name)
+        for child in entry.get("children", []):
+            for name in self.names(child):
+                if name not in seen:
+                    seen.append(name)
+        return seen
+
+    def groups_of(self, name: str) -> tuple[str, ...]:
+        return tuple(g for g in self._data if g not in ("_meta", "all", "ungrouped") and name in self.names(g))
+
+    def host(self, name: str) -> Host:
+        if name not in self._hostvars:
+            raise KeyError(f"host {name} is not in the inventory {self.source}")
+        return Host(name, self.groups_of(name), self._hostvars[name])
+
+    def hosts(self, group: str = "all") -> list[Host]:
+        return [self.host(n) for n in self.names(group)]
+
+    def client(self) -> Host:
+        clients = self.hosts("clients")
+        if not clients:
+            raise LookupError(f"the inventory {self.source} has no host in the 'clients' group")
+        return clients[0]

@@ -1,0 +1,119 @@
+"""Turn load generator records into failed/total, outage windows and tables."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.loadgen import OUTCOMES
+
+
+@dataclass(frozen=True)
+class Result:
+    """One request as the load generator recorded it."""
+
+    i: int
+    url: str
+    t0: float
+    t1: float
+    outcome: str
+    status: int | None = None
+    node: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+    @classmethod
+    def from_record(cls, rec: Mapping[str, Any]) -> Result:
+        if rec.get("outcome") not in OUTCOMES:
+            raise ValueError(f"unknown outcome in record {rec!r}")
+        return cls(int(rec["i"]), str(rec["url"]), float(rec["t0"]), float(rec["t1"]), str(rec["outcome"]),
+                   rec.get("status"), rec.get("node"), rec.get("error"))
+
+
+@dataclass(frozen=True)
+class Window:
+    """When clients saw failures: from the first failed request's start to
+    the last failed request's end; recovered is the start of the first
+    successful request after it (None if none came)."""
+
+    start: float
+    end: float
+    recovered: float | None
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Summary:
+    total: int
+    ok: int
+    by_outcome: Mapping[str, int]
+    by_url: Mapping[str, Mapping[str, int]]
+    window: Window | None
+    results: Sequence[Result] = field(repr=False)
+
+    @property
+    def failed(self) -> int:
+        return self.total - self.ok
+
+    def failed_urls(self) -> set[str]:
+        return {url for url, counts in self.by_url.items() if counts.get("failed", 0)}
+
+    def window_for(self, url: str) -> Window | None:
+        return outage_window([r for r in self.results if r.url == url])
+
+
+def outage_window(results: Sequence[Result]) -> Window | None:
+    failures = [r for r in results if not r.ok]
+    if not failures:
+        return None
+    start = min(r.t0 for r in failures)
+    end = max(r.t1 for r in failures)
+    later_ok = [r.t0 for r in results if r.ok and r.t0 >= end]
+    return Window(start, end, min(later_ok) if later_ok else None)
+
+
+def summarize(results: Iterable[Result]) -> Summary:
+    results = sorted(results, key=lambda r: r.i)
+    by_url: dict[str, Counter[str]] = {}
+    for r in results:
+        counts = by_url.setdefault(r.url, Counter())
+        counts["total"] += 1
+        counts["ok" if r.ok else "failed"] += 1
+    by_outcome = Counter(r.outcome for r in results)
+    return Summary(
+        total=len(results),
+        ok=by_outcome.get("ok", 0),
+        by_outcome={o: by_outcome.get(o, 0) for o in OUTCOMES},
+        by_url={url: dict(c) for url, c in by_url.items()},
+        window=outage_window(results),
+        results=results,
+    )
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A plain-text table with aligned columns."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def summary_table(summary: Summary, names: Mapping[str, str] | None = None) -> str:
+    """Per-target figures: requests, ok, failed, outage window."""
+    names = names or {}
+    rows = []
+    for url, counts in summary.by_url.items():
+        w = summary.window_for(url)
+        rows.append([names.get(url, url), counts.get("total", 0), counts.get("ok", 0), counts.get("failed", 0),
+                     f"{w.seconds:.2f}" if w else "-"])
+    w = summary.window
+    rows.append(["all", summary.total, summary.ok, summary.failed, f"{w.seconds:.2f}" if w else "-"])
+    return table(["target", "requests", "ok", "failed", "outage s"], rows)
