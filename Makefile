@@ -1,0 +1,41 @@
+# webfarm: the two commands are `make lab` and `make test`.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+.PHONY: help setup lab lab-check lab-status lab-down drill test lint unit molecule docs
+
+help: ## show the targets
+	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: ## install what the lab and tests need (Docker, venv, base image)
+	scripts/setup all
+
+lab: ## build the lab, converge it, check it, print where to look
+	scripts/lab up
+
+lab-check: ## run the topology tests against the running lab
+	scripts/lab check
+
+lab-status: ## print the lab's table of hosts
+	scripts/lab status
+
+lab-down: ## remove the lab's containers, volumes and network (nothing else)
+	scripts/lab down
+
+drill: ## run the failure drills against the running lab
+	scripts/lab drill
+
+test: ## lint, unit tests, then every Molecule scenario
+	scripts/test
+
+lint: ## yamllint and ansible-lint only
+	scripts/setup venv
+	.venv/bin/yamllint -s . && PATH=$(CURDIR)/.venv/bin:$$PATH .venv/bin/ansible-lint
+
+unit: ## unit tests of the plugins and the toolkit only
+	scripts/setup venv
+	.venv/bin/pytest tests/unit
+
+docs: ## regenerate the variable tables in the role READMEs
+	scripts/setup venv
+	.venv/bin/python scripts/role_docs.py --write

@@ -1,0 +1,61 @@
+"""The image recipe reads the host's apt sources, whatever their format."""
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from toolkit.inventory import ROOT
+
+spec = importlib.util.spec_from_file_location("apt_sources", ROOT / "scripts" / "image" / "apt_sources.py")
+apt_sources = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(apt_sources)
+
+MIRROR = "http://mirror.invalid/debian"
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    (tmp_path / "apt" / "sources.list.d").mkdir(parents=True)
+    (tmp_path / "apt" / "apt.conf.d").mkdir()
+    (tmp_path / "os-release").write_text('ID=debian\nVERSION_CODENAME=bookworm\n')
+    monkeypatch.setattr(apt_sources, "APT", str(tmp_path / "apt"))
+    monkeypatch.setenv("WEBFARM_OS_RELEASE", str(tmp_path / "os-release"))
+    return tmp_path / "apt"
+
+
+def test_deb822_sources_keep_the_release_and_drop_the_rest(host):
+    (host / "sources.list.d" / "debian.sources").write_text(
+        f"Types: deb\nURIs: {MIRROR}\nSuites: bookworm bookworm-updates\nComponents: main\n"
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
+        "Types: deb\nURIs: http://vendor.invalid/apt\nSuites: stable\nComponents: main\n\n"
+        f"Types: deb\nURIs: {MIRROR}\nSuites: trixie\nComponents: main\n")
+    assert apt_sources.mirror() == MIRROR
+    out = apt_sources.sources()
+    assert f"URIs: {MIRROR}\nSuites: bookworm bookworm-updates" in out
+    assert "vendor.invalid" not in out and "trixie" not in out
+    assert "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" in out
+
+
+def test_one_line_sources_with_options(host):
+    (host / "sources.list").write_text(
+        f"# comment\ndeb [arch=amd64 signed-by=/etc/keys/x.gpg] {MIRROR} bookworm main contrib\n"
+        f"deb-src {MIRROR} bookworm main\ndeb {MIRROR}-security bookworm-security main\n")
+    out = apt_sources.sources()
+    assert f"URIs: {MIRROR}\nSuites: bookworm\nComponents: main contrib" in out
+    assert "Signed-By" not in out  # a key the image does not have is not referenced
+    assert "bookworm-security" in out
+
+
+def test_disabled_entries_are_ignored_and_absence_is_an_error(host):
+    (host / "sources.list.d" / "off.sources").write_text(
+        f"Enabled: no\nTypes: deb\nURIs: {MIRROR}\nSuites: bookworm\nComponents: main\n")
+    with pytest.raises(SystemExit, match="no enabled apt source for 'bookworm'"):
+        apt_sources.sources()
+
+
+def test_acquire_settings_are_copied_without_hooks(host):
+    (host / "apt.conf.d" / "90proxy").write_text('Acquire::http::Proxy "http://proxy.invalid:3142";\n')
+    (host / "apt.conf.d" / "20hook").write_text('APT::Update::Post-Invoke { "true"; };\nAcquire::x "1";\n')
+    out = apt_sources.conf()
+    assert "Proxy" in out and "Post-Invoke" not in out

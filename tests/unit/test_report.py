@@ -1,0 +1,56 @@
+"""Summaries and outage windows of load generator results."""
+from __future__ import annotations
+
+import pytest
+
+from toolkit.report import Result, outage_window, summarize, summary_table, table
+
+A, B = "http://10.213.0.11/", "http://10.213.0.12/"
+
+
+def res(i, url, t0, outcome="ok", dt=0.01):
+    return Result(i, url, t0, t0 + dt, outcome, 200 if outcome == "ok" else None)
+
+
+def sample():
+    # B fails from t=2.0 to t=3.5, then recovers at t=4.0; A never fails.
+    return [res(0, A, 1.0), res(1, B, 1.5), res(2, A, 2.0), res(3, B, 2.0, "timeout", 0.5),
+            res(4, A, 3.0), res(5, B, 3.0, "refused", 0.5), res(6, A, 3.8), res(7, B, 4.0)]
+
+
+def test_failed_and_total_per_target():
+    s = summarize(sample())
+    assert (s.total, s.ok, s.failed) == (8, 6, 2)
+    assert s.by_url[A] == {"total": 4, "ok": 4}
+    assert s.by_url[B] == {"total": 4, "ok": 2, "failed": 2}
+    assert s.failed_urls() == {B}
+    assert s.by_outcome["timeout"] == 1 and s.by_outcome["refused"] == 1
+
+
+def test_outage_window_spans_first_to_last_failure_and_notes_recovery():
+    w = summarize(sample()).window_for(B)
+    assert (w.start, w.end, w.recovered) == (2.0, 3.5, 4.0)
+    assert w.seconds == pytest.approx(1.5)
+
+
+def test_no_failures_no_window():
+    assert summarize([res(0, A, 1.0)]).window is None
+    assert outage_window([]) is None
+
+
+def test_window_without_recovery():
+    w = outage_window([res(0, A, 1.0), res(1, A, 2.0, "timeout")])
+    assert w.recovered is None
+
+
+def test_unknown_outcome_is_refused():
+    with pytest.raises(ValueError, match="unknown outcome"):
+        Result.from_record({"i": 0, "url": A, "t0": 0, "t1": 1, "outcome": "maybe"})
+
+
+def test_tables_align_columns():
+    text = table(["host", "state"], [["web1", "up"], ["client", None]])
+    assert text.splitlines() == ["host    state", "------  -----", "web1    up", "client"]
+    report = summary_table(summarize(sample()), {A: "web1", B: "web2"})
+    assert "web2    4         2   2       1.50" in report
+    assert report.splitlines()[-1].startswith("all     8")

@@ -1,0 +1,50 @@
+"""Every role declares each input once, and its README says the same."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+import yaml
+
+from toolkit.inventory import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import role_docs  # noqa: E402
+
+ROLES = sorted(p.parents[1].name for p in ROOT.glob("roles/*/meta/argument_specs.yml"))
+
+
+def test_there_are_roles():
+    assert "web_node" in ROLES
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_defaults_match_the_argument_spec(role):
+    spec = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
+    options = spec["argument_specs"]["main"]["options"]
+    defaults = yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text()) or {}
+    assert set(defaults) <= set(options), f"undeclared defaults: {set(defaults) - set(options)}"
+    for name, opt in options.items():
+        assert name.startswith(f"{role}_"), f"{name} lacks the role prefix"
+        assert opt.get("description"), f"{name} has no description"
+        assert "type" in opt, f"{name} has no type"
+        if name in defaults:
+            assert opt.get("default") == defaults[name], f"{name}: spec default differs from defaults/main.yml"
+        else:
+            assert opt.get("required"), f"{name} has neither a default nor required: true"
+
+
+def test_readme_tables_match_the_specs():
+    assert role_docs.stale_readmes() == []
+
+
+def test_a_stale_table_is_reported(tmp_path):
+    role = tmp_path / "roles" / "demo"
+    (role / "meta").mkdir(parents=True)
+    (role / "meta" / "argument_specs.yml").write_text(
+        "argument_specs:\n  main:\n    options:\n      demo_port: {type: int, default: 80, description: Port.}\n")
+    (role / "README.md").write_text(f"# demo\n{role_docs.BEGIN}\nold\n{role_docs.END}\n")
+    assert role_docs.stale_readmes(tmp_path) == [
+        "roles/demo/README.md: variable table differs from meta/argument_specs.yml (run make docs)"]
+    assert role_docs.stale_readmes(tmp_path, write=True) == []
+    assert "| `demo_port` | int | `80` | Port. |" in (role / "README.md").read_text()
