@@ -28,9 +28,9 @@ drill: ## run the failure drills against the running lab
 test: ## lint, unit tests, then every Molecule scenario
 	scripts/test
 
-lint: ## yamllint and ansible-lint only
+lint: ## yamllint, ruff and ansible-lint only
 	scripts/setup venv
-	.venv/bin/yamllint -s . && PATH=$(CURDIR)/.venv/bin:$$PATH .venv/bin/ansible-lint
+	.venv/bin/yamllint -s . && .venv/bin/ruff check . && PATH=$(CURDIR)/.venv/bin:$$PATH .venv/bin/ansible-lint
 
 unit: ## unit tests of the plugins and the toolkit only
 	scripts/setup venv

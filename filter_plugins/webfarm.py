@@ -33,7 +33,9 @@ def _address(name: str, hvars: Mapping[str, Any], address_var: str) -> ipaddress
     except ValueError:
         raise _fail(f"host '{name}': {address_var} {raw!r} is not a valid IPv4 address") from None
     if addr.is_unspecified or addr.is_loopback or addr.is_multicast or addr == ipaddress.IPv4Address("255.255.255.255"):
-        raise _fail(f"host '{name}': {address_var} {raw!r} cannot be a node address (unspecified, loopback, multicast or broadcast)")
+        raise _fail(
+            f"host '{name}': {address_var} {raw!r} cannot be a node address (unspecified, loopback, multicast or broadcast)"
+        )
     return addr
 
 

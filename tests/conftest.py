@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 import testinfra
-
-from toolkit.inventory import Inventory, Host
+from toolkit.inventory import Host, Inventory
 
 # testinfra runs ansible-inventory from PATH: use the one beside this Python.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])

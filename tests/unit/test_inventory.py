@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from toolkit import status
 from toolkit.inventory import ROOT, Inventory
 

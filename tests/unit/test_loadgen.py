@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-
 from toolkit import loadgen
 
 
@@ -107,7 +106,7 @@ def test_unbounded_or_empty_runs_are_refused(kwargs, message):
 
 
 @pytest.mark.parametrize("exc, outcome", [
-    (socket.timeout("timed out"), "timeout"),
+    (TimeoutError("timed out"), "timeout"),
     (ConnectionRefusedError(111, "refused"), "refused"),
     (ConnectionResetError(104, "reset"), "reset"),
     (OSError(113, "No route to host"), "unreachable"),

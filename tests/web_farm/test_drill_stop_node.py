@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from toolkit import hosts
 from toolkit.drill import Load, wait_for
 from toolkit.report import summarize, summary_table

@@ -1,0 +1,62 @@
+"""A wrong inventory stops the web_farm playbook before any host changes,
+with a message that names the variable.
+
+The plays run in check mode against two `local` hosts: the checks under
+test come before any task that could change a host, and check mode keeps
+the machine running the tests unchanged even if they did not.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+from toolkit.inventory import ROOT
+
+BIN = os.path.dirname(sys.executable)
+
+
+def run_web_farm(tmp_path, web1: dict, web2: dict) -> subprocess.CompletedProcess[str]:
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory = {"all": {"children": {"web_farm": {"hosts": {
+        "web1": {**local, **web1}, "web2": {**local, **web2}}}}}}
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+           "PATH": os.pathsep.join([BIN, os.environ.get("PATH", "")])}
+    return subprocess.run([os.path.join(BIN, "ansible-playbook"), "--check", "-i", str(path),
+                           str(ROOT / "playbooks" / "web_farm.yml")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+
+
+def assert_stopped_before_changes(out: subprocess.CompletedProcess[str], message: str) -> None:
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text
+    assert message in text, text
+    for task in ("Install the web node packages", "Write the webfarm site"):
+        assert task not in text, f"'{task}' ran despite the bad input"
+
+
+def test_duplicate_addresses_stop_the_play(tmp_path):
+    out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"}, {"webfarm_address": "10.213.0.11"})
+    assert_stopped_before_changes(out, "hosts 'web1' and 'web2' share the address 10.213.0.11")
+
+
+def test_invalid_address_stops_the_play(tmp_path):
+    out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"}, {"webfarm_address": "10.213.0.300"})
+    assert_stopped_before_changes(out, "host 'web2': webfarm_address '10.213.0.300' is not a valid IPv4 address")
+
+
+@pytest.mark.parametrize("var, value, message", [
+    ("web_node_port", 70000, "host 'web2': web_node_port 70000 is outside 1-65535"),
+    ("web_node_header", "X Served By", 'web_node_header = "X Served By": takes letters, digits and \'-\' only'),
+    ("web_node_content_root", "/", 'web_node_content_root = "/": must be an absolute path other than /'),
+    ("web_node_port", "http", "host 'web2': web_node_port 'http' is not a port number"),
+    ("web_node_name", "web 2", 'web_node_name = "web 2": takes letters, digits'),
+    ("web_node_maintenance", "sometimes", "web_node_maintenance"),
+])
+def test_bad_role_input_is_named(tmp_path, var, value, message):
+    out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"}, {"webfarm_address": "10.213.0.12", var: value})
+    assert_stopped_before_changes(out, message)
