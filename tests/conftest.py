@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 import testinfra
+
 from toolkit.inventory import Host, Inventory
 
 # testinfra runs ansible-inventory from PATH: use the one beside this Python.

@@ -81,6 +81,19 @@ def reconnect(host: Host) -> Event:
     return _timed(host, "reconnect", "network", "connect", "--ip", host.address, host.network, host.container)
 
 
+def connected(host: Host) -> bool:
+    out = docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", host.container, check=False)
+    return out.returncode == 0 and f'"{host.network}"' in out.stdout
+
+
+def restore(host: Host) -> None:
+    """Bring a host back however it was taken away: started and on its network."""
+    if state(host) != "running":
+        start(host)
+    if not connected(host):
+        reconnect(host)
+
+
 def run(host: Host, *argv: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run a command inside a lab host."""
     return docker("exec", host.container, *argv, timeout=timeout, check=check)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+
 from toolkit.inventory import ROOT
 
 spec = importlib.util.spec_from_file_location("apt_sources", ROOT / "scripts" / "image" / "apt_sources.py")

@@ -13,6 +13,7 @@ import sys
 
 import pytest
 import yaml
+
 from toolkit.inventory import ROOT
 
 BIN = os.path.dirname(sys.executable)

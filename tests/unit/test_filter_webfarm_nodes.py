@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
+
 from webfarm import FilterModule, webfarm_nodes
 
 HOSTVARS = {

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from toolkit import status
 from toolkit.inventory import ROOT, Inventory
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from toolkit.report import Result, outage_window, summarize, summary_table, table
 
 A, B = "http://10.213.0.11/", "http://10.213.0.12/"

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 import yaml
+
 from toolkit.inventory import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))

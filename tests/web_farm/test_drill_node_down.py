@@ -1,24 +1,35 @@
-"""Drill: stop one web node while the client calls every node round-robin.
+"""Drill: take one web node down while the client calls every node round-robin.
 
 Plain round-robin over node addresses has no fault detection (the white
-paper's point about RR DNS): the stopped node's share of requests fails for
-as long as it is down. The drill proves the toolkit sees exactly that: every
-failure is charged to the stopped node, none to the others, and the outage
-window lies between the stop and the node's return.
+paper's point about round-robin DNS): the lost node's share of requests
+fails for as long as it is away. The drill proves the toolkit sees exactly
+that, for each way a node can go: a clean stop, a crash, and a cut network
+cable. Every failure is charged to that node, none to the others, and the
+outage window lies between the disruption and the node's return.
 """
 from __future__ import annotations
 
 import time
 
 import pytest
+
 from toolkit import hosts
-from toolkit.drill import Load, wait_for
+from toolkit.drill import Load
 from toolkit.report import summarize, summary_table
 
 pytestmark = pytest.mark.drill
 
+# disruption -> (take the node away, bring it back)
+DISRUPTIONS = {
+    "stop": (hosts.stop, hosts.start),
+    "crash": (hosts.crash, hosts.start),
+    "cut": (hosts.cut, hosts.reconnect),
+}
 
-def test_stopped_node_failures_are_charged_to_that_node_only(inventory):
+
+@pytest.mark.parametrize("how", list(DISRUPTIONS))
+def test_down_node_failures_are_charged_to_that_node_only(inventory, how):
+    take_down, bring_back = DISRUPTIONS[how]
     nodes = inventory.hosts("web_farm")
     assert len(nodes) >= 2, "the drill needs at least two web nodes"
     victim = nodes[len(nodes) // 2]
@@ -26,25 +37,26 @@ def test_stopped_node_failures_are_charged_to_that_node_only(inventory):
 
     load = Load(inventory.client(), list(urls.values()), count=20000, duration=60, timeout=0.5, interval=0.01)
     load.start()
+    down = back = None
     try:
         time.sleep(2)
-        stopped = hosts.stop(victim)
+        down = take_down(victim)
         time.sleep(2)
-        started = hosts.start(victim)
+        back = bring_back(victim)
     finally:
-        if hosts.state(victim) != "running":
-            hosts.start(victim)
+        if back is None:  # restore the node whatever happened
+            hosts.restore(victim)
     # Let the node answer for a while after its return, then end the run.
     results = load.finish(grace=2)
     summary = summarize(results)
     names = {u: n for n, u in urls.items()}
-    print(f"\nweb_farm drill: stop {victim.name} at +{stopped.t0 - load.started:.2f}s, "
-          f"start at +{started.t0 - load.started:.2f}s (booted +{started.t1 - load.started:.2f}s)")
+    print(f"\nweb_farm drill ({how}): {victim.name} down at +{down.t0 - load.started:.2f}s, "
+          f"back at +{back.t0 - load.started:.2f}s (ready +{back.t1 - load.started:.2f}s)")
     print(summary_table(summary, names))
 
     victim_url = urls[victim.name]
     assert summary.total > 100, "the load generator sent too few requests to judge"
-    assert summary.failed > 0, "stopping a node must fail the requests sent to it"
+    assert summary.failed > 0, f"a {how} node must fail the requests sent to it"
     assert summary.failed_urls() == {victim_url}, f"failures charged to other nodes: {summary.by_url}"
     for name, u in urls.items():
         if name != victim.name:
@@ -53,12 +65,11 @@ def test_stopped_node_failures_are_charged_to_that_node_only(inventory):
 
     window = summary.window_for(victim_url)
     assert window is not None
-    # Generous bounds: the outage starts no earlier than the stop command and
-    # ends once the node is back (allow a few seconds for nginx to come up).
-    assert window.start >= stopped.t0 - 0.1
-    assert window.end <= started.t1 + 5
-    assert window.recovered is not None, f"{victim.name} never answered again after its restart"
+    # Generous bounds: the outage starts no earlier than the disruption and
+    # ends within a few seconds of the node being back.
+    assert window.start >= down.t0 - 0.1
+    assert window.end <= back.t1 + 5
+    assert window.recovered is not None, f"{victim.name} never answered again after coming back"
     assert {r.node for r in results if r.url == victim_url and r.ok and r.t0 >= window.end} == {victim.name}
     # Every failure is a client-visible network outcome, never a wrong answer.
     assert {r.outcome for r in results if not r.ok} <= {"timeout", "refused", "unreachable", "reset"}
-    wait_for(lambda: hosts.state(victim) == "running", timeout=30)

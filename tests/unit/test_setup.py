@@ -1,0 +1,52 @@
+"""scripts/setup refuses what it cannot handle, with a clear message, and
+names the lab image by its recipe."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from toolkit.inventory import ROOT
+
+SETUP = str(ROOT / "scripts" / "setup")
+
+
+def test_refuses_a_system_that_is_not_debian_or_ubuntu(tmp_path):
+    release = tmp_path / "os-release"
+    release.write_text('ID=fedora\nPRETTY_NAME="Fedora Linux 40"\n')
+    out = subprocess.run([SETUP, "host"], env={"PATH": "/usr/bin:/bin", "WEBFARM_OS_RELEASE": str(release)},
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1
+    assert "this is Fedora Linux 40; webfarm's setup supports Debian and Ubuntu only" in out.stderr
+
+
+def test_refuses_to_run_without_root():
+    # A copy in a world-readable place, wherever the checkout lives.
+    top = tempfile.mkdtemp(prefix="webfarm-setup-")
+    try:
+        os.chmod(top, 0o755)
+        os.mkdir(os.path.join(top, "scripts"), 0o755)
+        for name in ("setup", "lib.sh"):
+            shutil.copy(ROOT / "scripts" / name, os.path.join(top, "scripts", name))
+        out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                              os.path.join(top, "scripts", "setup"), "host"],
+                             capture_output=True, text=True, timeout=30)
+    finally:
+        shutil.rmtree(top)
+    assert out.returncode == 1
+    assert "run as root" in out.stderr
+
+
+def test_unknown_step_is_named():
+    out = subprocess.run([SETUP, "bogus"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1
+    assert "unknown step 'bogus'" in out.stderr
+
+
+def test_image_tag_is_a_stable_hash_of_the_recipe():
+    tags = {subprocess.run([SETUP, "image-tag"], capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+            for _ in range(2)}
+    assert len(tags) == 1
+    assert re.fullmatch(r"webfarm-base:[0-9a-f]{12}", tags.pop())
