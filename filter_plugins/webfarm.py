@@ -79,7 +79,8 @@ def webfarm_nodes(
     address_var names the host variable holding the node's service address;
     when it is unset, ansible_host is used if it is an IPv4 address. port_var
     holds the port (default_port when unset). With subnet, every address must
-    be a host address of that CIDR network (the lab's docker network).
+    be a host address of that CIDR network other than its first, which is
+    the gateway (the lab's docker network).
     Duplicate or invalid addresses raise AnsibleFilterError.
     """
     if isinstance(hosts, (str, bytes)) or not isinstance(hosts, Sequence):
@@ -97,10 +98,11 @@ def webfarm_nodes(
             raise _fail(f"host '{name}' is not in the inventory")
         hvars = hostvars[name]
         addr = _address(name, hvars, address_var)
-        if network is not None and (
-            addr not in network or addr in (network.network_address, network.broadcast_address)
-        ):
-            raise _fail(f"host '{name}': {address_var} {addr} is not a host address of the subnet {network}")
+        if network is not None:
+            if addr not in network or addr in (network.network_address, network.broadcast_address):
+                raise _fail(f"host '{name}': {address_var} {addr} is not a host address of the subnet {network}")
+            if addr == network.network_address + 1:
+                raise _fail(f"host '{name}': {address_var} {addr} is the gateway of the subnet {network}: use another address")
         if addr in owner:
             raise _fail(f"hosts '{owner[addr]}' and '{name}' share the address {addr}: give each node its own {address_var}")
         owner[addr] = name

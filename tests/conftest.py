@@ -66,5 +66,10 @@ def web_node(request: pytest.FixtureRequest, inventory: Inventory) -> Node:
 
 
 @pytest.fixture(scope="session")
+def web_nodes(inventory: Inventory) -> list[Node]:
+    return [_node(inventory, name) for name in inventory.names("web_farm")]
+
+
+@pytest.fixture(scope="session")
 def client(inventory: Inventory) -> Node:
     return _node(inventory, inventory.client().name)

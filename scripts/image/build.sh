@@ -11,8 +11,14 @@ mirror=$(python3 "$here/apt_sources.py" mirror)
 include=$(grep -v -e '^#' -e '^$' "$here/packages.txt" | paste -sd, -)
 
 work=$(mktemp -d /var/tmp/webfarm-image.XXXXXX)
-trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"
+cleanup() {
+  # An interrupted debootstrap leaves /proc, /sys or /dev mounted inside
+  # the rootfs: unmount them before removing anything.
+  findmnt -rno TARGET | grep "^$rootfs/" | sort -r | xargs -r -n1 umount -l || true
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
 
 debootstrap --variant=minbase --include="$include" "$suite" "$rootfs" "$mirror" \
   >"$work/debootstrap.log" 2>&1 || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }

@@ -26,13 +26,15 @@ LOADGEN = Path(__file__).with_name("loadgen.py")
 
 class Load:
     def __init__(self, client: Host, urls: Sequence[str], count: int, duration: float,
-                 timeout: float = 0.5, interval: float = 0.0, workers: int = 1) -> None:
+                 timeout: float = 0.5, interval: float = 0.0, workers: int = 1,
+                 header: str = "X-Served-By") -> None:
         self.client = client
         self.duration = duration
         self.stop_file = f"/tmp/webfarm-loadgen-{uuid.uuid4().hex[:8]}.stop"
         self.argv = ["docker", "exec", client.container, "python3", "-c", LOADGEN.read_text(),
                      "--count", str(count), "--duration", str(duration), "--timeout", str(timeout),
-                     "--interval", str(interval), "--workers", str(workers), "--stop-file", self.stop_file]
+                     "--interval", str(interval), "--workers", str(workers), "--stop-file", self.stop_file,
+                     "--header", header]
         for url in urls:
             self.argv += ["--url", url]
         self.proc: subprocess.Popen[str] | None = None

@@ -11,8 +11,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 LAB_INVENTORY = ROOT / "inventories" / "lab"
+
+
+def role_defaults(root: Path = ROOT) -> dict[str, Any]:
+    """Every role's literal defaults (role-prefixed, so they never collide),
+    for tests that read a setting the inventory leaves to the role."""
+    merged: dict[str, Any] = {}
+    for path in sorted(root.glob("roles/*/defaults/main.yml")):
+        for key, value in (yaml.safe_load(path.read_text()) or {}).items():
+            if not (isinstance(value, str) and "{{" in value):
+                merged[key] = value
+    return merged
+
+
+ROLE_DEFAULTS = role_defaults()
 
 
 @dataclass(frozen=True)
@@ -39,7 +55,8 @@ class Host:
         return str(self.vars["webfarm_lab_network"])
 
     def var(self, key: str, default: Any = None) -> Any:
-        return self.vars.get(key, default)
+        """The inventory's value, else the role's default, else default."""
+        return self.vars.get(key, ROLE_DEFAULTS.get(key, default))
 
 
 class Inventory:

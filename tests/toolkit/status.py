@@ -22,15 +22,13 @@ from toolkit.report import table
 class Role:
     title: str
     scheme: str | None = None  # "http" when the host serves a site
-    port_var: str = ""
-    default_port: int = 0
+    port_var: str = ""  # host variables (or role defaults) giving port and health path
     health_var: str = ""
-    default_health: str = ""
 
 
 # Inventory group -> what its hosts are. Later topologies add theirs.
 ROLES = {
-    "web_farm": Role("web node (nginx)", "http", "web_node_port", 80, "web_node_health_path", "/health"),
+    "web_farm": Role("web node (nginx)", "http", "web_node_port", "web_node_health_path"),
     "clients": Role("client"),
 }
 
@@ -60,10 +58,10 @@ def row(host: Host) -> tuple[list[str], bool]:
     container = hosts.state(host)
     url, state, up = "-", container, container == "running"
     if role.scheme:
-        port = int(host.var(role.port_var, role.default_port))
+        port = int(host.var(role.port_var))
         url = f"{role.scheme}://{host.address}" + ("" if port == 80 else f":{port}") + "/"
         if up:
-            answer = probe(host.address, port, str(host.var(role.health_var, role.default_health)))
+            answer = probe(host.address, port, str(host.var(role.health_var)))
             up = answer.startswith("200")
             state = f"{'up' if up else 'DOWN'}: health {answer}"
     return [host.name, role.title, host.address, url, state], up

@@ -7,16 +7,13 @@ the machine running the tests unchanged even if they did not.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 import yaml
 
-from toolkit.inventory import ROOT
-
-BIN = os.path.dirname(sys.executable)
+from toolkit.playbook import run_playbook
 
 
 def run_web_farm(tmp_path, web1: dict, web2: dict) -> subprocess.CompletedProcess[str]:
@@ -25,11 +22,7 @@ def run_web_farm(tmp_path, web1: dict, web2: dict) -> subprocess.CompletedProces
         "web1": {**local, **web1}, "web2": {**local, **web2}}}}}}
     path = tmp_path / "hosts.yml"
     path.write_text(yaml.safe_dump(inventory))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-           "PATH": os.pathsep.join([BIN, os.environ.get("PATH", "")])}
-    return subprocess.run([os.path.join(BIN, "ansible-playbook"), "--check", "-i", str(path),
-                           str(ROOT / "playbooks" / "web_farm.yml")],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    return run_playbook(path, "web_farm.yml", check=True, timeout=180)
 
 
 def assert_stopped_before_changes(out: subprocess.CompletedProcess[str], message: str) -> None:

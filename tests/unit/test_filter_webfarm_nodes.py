@@ -97,6 +97,11 @@ def test_network_and_broadcast_addresses_are_not_host_addresses():
             webfarm_nodes([name], hostvars, subnet="10.213.0.0/24")
 
 
+def test_the_gateway_is_not_a_node_address():
+    with pytest.raises(AnsibleFilterError, match=r"10\.213\.0\.1 is the gateway of the subnet 10\.213\.0\.0/24"):
+        webfarm_nodes(["gw"], {"gw": {"webfarm_address": "10.213.0.1"}}, subnet="10.213.0.0/24")
+
+
 @pytest.mark.parametrize("bad", ["10.213.0.0/33", "10.213.0.1/24", "lab"])
 def test_bad_subnet_is_named(bad):
     with pytest.raises(AnsibleFilterError, match=rf"subnet '{bad}' is not an IPv4 network"):

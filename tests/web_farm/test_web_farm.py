@@ -1,9 +1,16 @@
 """The web farm: nginx nodes that name themselves, answer /health, and are
 reachable from the client. Runs against any inventory with a web_farm group
-and a client (the lab, molecule/web_farm, real hosts)."""
+and a client (the lab, molecule/web_farm, real hosts).
+
+Tests marked `drill` change a node and put it back; the others only read.
+"""
 from __future__ import annotations
 
 import pytest
+
+from toolkit.playbook import run_playbook
+
+SITE = "/etc/nginx/sites-available/webfarm.conf"
 
 
 def http_get(client, url):
@@ -18,14 +25,18 @@ def http_get(client, url):
 
 
 def url(node, path="/"):
-    return f"http://{node.inv.address}:{node.inv.var('web_node_port', 80)}{path}"
+    return f"http://{node.inv.address}:{node.inv.var('web_node_port')}{path}"
+
+
+def health_url(node):
+    return url(node, node.inv.var("web_node_health_path"))
 
 
 def header(node):
-    return node.inv.var("web_node_header", "X-Served-By").lower()
+    return node.inv.var("web_node_header").lower()
 
 
-def test_nginx_is_running_and_enabled(web_node):
+def test_nginx_is_running_and_enabled_at_boot(web_node):
     nginx = web_node.host.service("nginx")
     assert nginx.is_running
     assert nginx.is_enabled
@@ -36,28 +47,20 @@ def test_node_answers_client_with_its_own_name(web_node, client):
     assert status == 200
     assert headers[header(web_node)] == web_node.name
     assert "webfarm" in body
+    assert headers["server"] == "nginx", "the nginx version is not disclosed"
 
 
 def test_health_is_200_and_names_the_node(web_node, client):
-    status, headers, body = http_get(client, url(web_node, web_node.inv.var("web_node_health_path", "/health")))
+    status, headers, body = http_get(client, health_url(web_node))
     assert status == 200
     assert body.strip() == f"ok {web_node.name}"
     assert headers[header(web_node)] == web_node.name
 
 
-def test_maintenance_file_drains_health_then_restores_it(web_node, client):
-    flag = web_node.inv.var("web_node_maintenance_file", "/var/lib/webfarm/maintenance")
-    health = url(web_node, web_node.inv.var("web_node_health_path", "/health"))
-    assert web_node.host.run("touch %s", flag).rc == 0
-    try:
-        status, headers, body = http_get(client, health)
-        assert status == 503
-        assert body.strip() == f"maintenance {web_node.name}"
-        assert headers[header(web_node)] == web_node.name  # errors name the node too
-        assert http_get(client, url(web_node))[0] == 200  # the site itself keeps serving
-    finally:
-        web_node.host.run("rm -f %s", flag)
-    assert http_get(client, health)[0] == 200
+def test_missing_page_is_404_and_still_names_the_node(web_node, client):
+    status, headers, _ = http_get(client, url(web_node, "/does-not-exist.html"))
+    assert status == 404
+    assert headers[header(web_node)] == web_node.name
 
 
 def test_site_checker_refuses_a_broken_site(web_node):
@@ -73,8 +76,69 @@ def test_site_checker_refuses_a_broken_site(web_node):
     assert live.rc == 0, live.stderr
 
 
-@pytest.mark.parametrize("path", ["/does-not-exist.html"])
-def test_missing_page_is_404_and_still_names_the_node(web_node, client, path):
-    status, headers, _ = http_get(client, url(web_node, path))
-    assert status == 404
-    assert headers[header(web_node)] == web_node.name
+@pytest.mark.drill
+def test_maintenance_file_drains_health_then_restores_it(web_node, client):
+    flag = web_node.inv.var("web_node_maintenance_file")
+    if web_node.host.file(flag).exists:
+        pytest.skip(f"{web_node.name} is drained already; leaving it so")
+    assert web_node.host.run("touch %s", flag).rc == 0
+    try:
+        status, headers, body = http_get(client, health_url(web_node))
+        assert status == 503
+        assert body.strip() == f"maintenance {web_node.name}"
+        assert headers[header(web_node)] == web_node.name  # errors name the node too
+        assert http_get(client, url(web_node))[0] == 200  # the site itself keeps serving
+    finally:
+        web_node.host.run("rm -f %s", flag)
+    assert http_get(client, health_url(web_node))[0] == 200
+
+
+@pytest.mark.drill
+def test_node_without_content_is_unhealthy(web_node, client):
+    index = f"{web_node.inv.var('web_node_content_root')}/index.html"
+    assert web_node.host.file(index).exists
+    assert web_node.host.run("mv %s %s.away", index, index).rc == 0
+    try:
+        status, _, body = http_get(client, health_url(web_node))
+        assert (status, body.strip()) == (503, f"no content {web_node.name}")
+    finally:
+        web_node.host.run("mv %s.away %s", index, index)
+    assert http_get(client, health_url(web_node))[0] == 200
+
+
+@pytest.mark.drill
+def test_role_drains_a_node_and_brings_it_back(web_nodes, client, inventory):
+    node = web_nodes[-1]
+    drained = run_playbook(inventory.source, "web_farm.yml", limit=node.name, extra_vars={"web_node_maintenance": True})
+    try:
+        assert drained.returncode == 0, drained.stdout[-3000:]
+        assert http_get(client, health_url(node))[0] == 503
+    finally:
+        back = run_playbook(inventory.source, "web_farm.yml", limit=node.name, extra_vars={"web_node_maintenance": False})
+    assert back.returncode == 0, back.stdout[-3000:]
+    assert http_get(client, health_url(node))[0] == 200
+
+
+@pytest.mark.drill
+def test_site_that_nginx_refuses_is_rolled_back_and_never_reloaded(web_nodes, client, inventory):
+    """A new site that passes on its own but clashes with another site on the
+    host: the role puts the previous site file back and does not reload."""
+    node = web_nodes[0]
+    before = node.host.file(SITE).content_string
+    clash = "/etc/nginx/sites-enabled/zz-webfarm-clash.conf"
+    assert node.host.run("printf 'server { listen %s default_server; }\\n' > %s",
+                         str(node.inv.var("web_node_port")), clash).rc == 0
+    try:
+        out = run_playbook(inventory.source, "web_farm.yml", limit=node.name, extra_vars={"web_node_header": "X-Never-Live"})
+        text = out.stdout + out.stderr
+        assert out.returncode != 0, text[-3000:]
+        assert "'Check the whole nginx configuration' failed" in text, text[-3000:]
+        assert "the previous site file is back in place" in text
+        assert node.host.file(SITE).content_string == before, "the refused site replaced the live one"
+        leftovers = node.host.run("ls /etc/nginx/sites-available").stdout.split()
+        assert leftovers == ["default", "webfarm.conf"], f"a backup of the site was left behind: {leftovers}"
+        status, headers, _ = http_get(client, url(node))
+        assert status == 200 and "x-never-live" not in headers, "nginx was reloaded with the refused site"
+    finally:
+        node.host.run("rm -f %s", clash)
+    assert node.host.run("nginx -t").rc == 0

@@ -1,0 +1,29 @@
+"""Run one of the project's playbooks from a test, with the project's config."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from toolkit.inventory import ROOT
+
+BIN = os.path.dirname(sys.executable)
+
+
+def run_playbook(inventory: str | os.PathLike[str], playbook: str, *, limit: str | None = None,
+                 extra_vars: Mapping[str, Any] | None = None, check: bool = False,
+                 timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """ansible-playbook -i INVENTORY playbooks/PLAYBOOK; never raises on failure."""
+    argv = [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / playbook)]
+    if limit:
+        argv += ["--limit", limit]
+    if extra_vars:
+        argv += ["--extra-vars", json.dumps(dict(extra_vars))]
+    if check:
+        argv.append("--check")
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_FORCE_COLOR": "0", "PATH": os.pathsep.join([BIN, os.environ.get("PATH", "")])}
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
