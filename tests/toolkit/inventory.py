@@ -54,6 +54,10 @@ class Host:
     def network(self) -> str:
         return str(self.vars["webfarm_lab_network"])
 
+    def web_url(self, path: str = "/") -> str:
+        """URL of a web node's site (web_node_port), or of path on it."""
+        return f"http://{self.address}:{self.var('web_node_port')}{path}"
+
     def var(self, key: str, default: Any = None) -> Any:
         """The inventory's value, else the role's default, else default."""
         return self.vars.get(key, ROLE_DEFAULTS.get(key, default))

@@ -33,7 +33,7 @@ def test_down_node_failures_are_charged_to_that_node_only(inventory, how):
     nodes = inventory.hosts("web_farm")
     assert len(nodes) >= 2, "the drill needs at least two web nodes"
     victim = nodes[len(nodes) // 2]
-    urls = {n.name: f"http://{n.address}:{n.var('web_node_port')}/" for n in nodes}
+    urls = {n.name: n.web_url() for n in nodes}
 
     load = Load(inventory.client(), list(urls.values()), count=20000, duration=60, timeout=0.5, interval=0.01,
                 header=victim.var("web_node_header"))

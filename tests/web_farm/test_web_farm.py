@@ -25,7 +25,7 @@ def http_get(client, url):
 
 
 def url(node, path="/"):
-    return f"http://{node.inv.address}:{node.inv.var('web_node_port')}{path}"
+    return node.inv.web_url(path)
 
 
 def health_url(node):
