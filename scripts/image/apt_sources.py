@@ -6,9 +6,15 @@ host's own apt sources point at, and gets a copy of them so apt works inside
 the lab containers.
 
     apt_sources.py codename   the host's release codename (bookworm)
-    apt_sources.py mirror     the URI serving the codename's main suite
+    apt_sources.py suite      the image's release: $WEBFARM_SUITE, else the host's
+    apt_sources.py mirror     the URI serving the image's main suite
     apt_sources.py sources    a deb822 sources file for the image
     apt_sources.py conf       the host's Acquire:: settings (proxy, validity)
+
+The image may follow another release than the host (WEBFARM_SUITE=trixie on
+a bookworm host): the host's entries for its own release are copied with the
+release renamed (bookworm-updates becomes trixie-updates), from the same
+mirrors.
 """
 from __future__ import annotations
 
@@ -39,6 +45,14 @@ def codename() -> str:
     name = rel.get("VERSION_CODENAME") or rel.get("UBUNTU_CODENAME")
     if not name:
         raise SystemExit("apt_sources: /etc/os-release has no VERSION_CODENAME")
+    return name
+
+
+def suite() -> str:
+    """The release the lab image is built from: $WEBFARM_SUITE or the host's."""
+    name = os.environ.get("WEBFARM_SUITE", "").strip() or codename()
+    if not re.fullmatch(r"[a-z][a-z0-9]*", name):
+        raise SystemExit(f"apt_sources: WEBFARM_SUITE={name!r} is not a release codename (for example bookworm, trixie)")
     return name
 
 
@@ -100,8 +114,9 @@ def host_entries() -> list[dict[str, str]]:
 
 
 def distro_entries() -> list[dict[str, str]]:
-    """Enabled binary entries serving the host's own release, nothing else."""
-    name = codename()
+    """Enabled binary entries serving the host's own release, nothing else,
+    renamed to the image's release."""
+    name, target = codename(), suite()
     keep = []
     for entry in host_entries():
         if entry.get("Enabled", "yes").lower() == "no":
@@ -111,14 +126,15 @@ def distro_entries() -> list[dict[str, str]]:
         suites = [s for s in entry.get("Suites", "").split() if s.split("-")[0].split("/")[0] == name]
         if not suites or not entry.get("URIs"):
             continue
-        keep.append({**entry, "Suites": " ".join(suites)})
+        renamed = [target + s[len(name):] for s in suites]
+        keep.append({**entry, "Suites": " ".join(renamed)})
     if not keep:
         raise SystemExit(f"apt_sources: no enabled apt source for '{name}' in {APT}")
     return keep
 
 
 def mirror() -> str:
-    name = codename()
+    name = suite()
     for entry in distro_entries():
         if name in entry["Suites"].split():
             return entry["URIs"].split()[0]
@@ -154,7 +170,7 @@ def conf() -> str:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"codename": codename, "mirror": mirror, "sources": sources, "conf": conf}
+    commands = {"codename": codename, "suite": suite, "mirror": mirror, "sources": sources, "conf": conf}
     if len(argv) != 2 or argv[1] not in commands:
         print(f"usage: {argv[0]} {{{','.join(commands)}}}", file=sys.stderr)
         return 2

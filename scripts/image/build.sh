@@ -6,7 +6,7 @@
 set -euo pipefail
 tag=${1:?usage: build.sh TAG}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-suite=$(python3 "$here/apt_sources.py" codename)
+suite=$(python3 "$here/apt_sources.py" suite)
 mirror=$(python3 "$here/apt_sources.py" mirror)
 include=$(grep -v -e '^#' -e '^$' "$here/packages.txt" | paste -sd, -)
 
@@ -27,6 +27,10 @@ debootstrap --variant=minbase --include="$include" "$suite" "$rootfs" "$mirror" 
 rm -f "$rootfs/etc/apt/sources.list"
 python3 "$here/apt_sources.py" sources >"$rootfs/etc/apt/sources.list.d/webfarm-host.sources"
 python3 "$here/apt_sources.py" conf >"$rootfs/etc/apt/apt.conf.d/90webfarm-host"
+
+# Lab only: dpkg skips fsync, as Docker's own Debian images do (a container
+# that crashes mid-install is thrown away, not repaired). Installs ~20% faster.
+echo force-unsafe-io >"$rootfs/etc/dpkg/dpkg.cfg.d/webfarm-unsafe-io"
 
 # Every container must get its own machine-id (systemd writes one at boot).
 : >"$rootfs/etc/machine-id"

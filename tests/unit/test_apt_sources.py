@@ -59,3 +59,21 @@ def test_acquire_settings_are_copied_without_hooks(host):
     (host / "apt.conf.d" / "20hook").write_text('APT::Update::Post-Invoke { "true"; };\nAcquire::x "1";\n')
     out = apt_sources.conf()
     assert "Proxy" in out and "Post-Invoke" not in out
+
+
+def test_another_release_renames_the_hosts_suites_on_the_same_mirrors(host, monkeypatch):
+    (host / "sources.list.d" / "debian.sources").write_text(
+        f"Types: deb\nURIs: {MIRROR}\nSuites: bookworm bookworm-updates\nComponents: main\n\n"
+        f"Types: deb\nURIs: {MIRROR}-security\nSuites: bookworm-security\nComponents: main\n")
+    monkeypatch.setenv("WEBFARM_SUITE", "trixie")
+    assert apt_sources.suite() == "trixie"
+    assert apt_sources.mirror() == MIRROR
+    out = apt_sources.sources()
+    assert f"URIs: {MIRROR}\nSuites: trixie trixie-updates" in out
+    assert f"URIs: {MIRROR}-security\nSuites: trixie-security" in out
+    assert "bookworm" not in out
+
+
+def test_the_release_defaults_to_the_hosts(host, monkeypatch):
+    monkeypatch.delenv("WEBFARM_SUITE", raising=False)
+    assert apt_sources.suite() == "bookworm"

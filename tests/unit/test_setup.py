@@ -51,7 +51,7 @@ def image_tag(setup: str) -> str:
 
 def test_image_tag_is_a_stable_hash_of_the_recipe(tmp_path):
     tag = image_tag(SETUP)
-    assert re.fullmatch(r"webfarm-base:[0-9a-f]{12}", tag)
+    assert re.fullmatch(r"webfarm-base:[a-z]+-[0-9a-f]{12}", tag)
     assert image_tag(SETUP) == tag
     # A copy of the scripts gives the same tag; a changed package list, another.
     copy = tmp_path / "scripts"
@@ -60,3 +60,18 @@ def test_image_tag_is_a_stable_hash_of_the_recipe(tmp_path):
     with open(copy / "image" / "packages.txt", "a") as fh:
         fh.write("less\n")
     assert image_tag(str(copy / "setup")) != tag
+
+
+def test_the_release_is_part_of_the_tag_and_of_the_recipe():
+    host = image_tag(SETUP)
+    env = {**os.environ, "WEBFARM_SUITE": "trixie"}
+    trixie = subprocess.run([SETUP, "image-tag"], env=env, capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+    assert re.fullmatch(r"webfarm-base:trixie-[0-9a-f]{12}", trixie)
+    assert trixie.split("-")[-1] != host.split("-")[-1] or host.startswith("webfarm-base:trixie-")
+
+
+def test_a_bad_release_name_is_refused():
+    env = {**os.environ, "WEBFARM_SUITE": "Trixie 13"}
+    out = subprocess.run([SETUP, "image-tag"], env=env, capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert "WEBFARM_SUITE='Trixie 13' is not a release codename" in out.stderr
