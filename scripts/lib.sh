@@ -10,3 +10,15 @@ elapsed() {
 }
 say() { printf '[%s] %s\n' "$(elapsed)" "$*"; }
 die() { printf 'webfarm: %s\n' "$*" >&2; exit 1; }
+
+# ansible_env ROOT: the project's Ansible settings for the lab and the tests.
+# WEBFARM_STRATEGY picks the strategy: mitogen_linear (the default here, the
+# same as in .config/molecule/config.yml) or linear (stock Ansible).
+ansible_env() {
+  export ANSIBLE_CONFIG="$1/ansible.cfg"
+  export WEBFARM_STRATEGY=${WEBFARM_STRATEGY:-mitogen_linear}
+  case "$WEBFARM_STRATEGY" in
+    linear|mitogen_linear) export ANSIBLE_STRATEGY=$WEBFARM_STRATEGY ;;
+    *) die "WEBFARM_STRATEGY=$WEBFARM_STRATEGY: use mitogen_linear (the default) or linear (stock Ansible)" ;;
+  esac
+}
