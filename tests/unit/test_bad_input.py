@@ -35,7 +35,7 @@ def assert_stopped_before_changes(out: subprocess.CompletedProcess[str], message
 
 def test_duplicate_addresses_stop_the_play(tmp_path):
     out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"}, {"webfarm_address": "10.213.0.11"})
-    assert_stopped_before_changes(out, "hosts 'web1' and 'web2' share the address 10.213.0.11")
+    assert_stopped_before_changes(out, "host 'web1' and host 'web2' both claim the address 10.213.0.11")
 
 
 def test_invalid_address_stops_the_play(tmp_path):
@@ -44,13 +44,19 @@ def test_invalid_address_stops_the_play(tmp_path):
 
 
 @pytest.mark.parametrize("var, value, message", [
-    ("web_node_port", 70000, "host 'web2': web_node_port 70000 is outside 1-65535"),
+    ("web_node_port", 70000, 'web_node_port = "70000": must be a TCP port, 1-65535'),
     ("web_node_header", "X Served By", 'web_node_header = "X Served By": takes letters, digits and \'-\' only'),
     ("web_node_content_root", "/", 'web_node_content_root = "/": must be an absolute path other than /'),
-    ("web_node_port", "http", "host 'web2': web_node_port 'http' is not a port number"),
+    ("web_node_port", "http", "argument 'web_node_port' is of type str and we were unable to convert to int"),
     ("web_node_name", "web 2", 'web_node_name = "web 2": takes letters, digits'),
     ("web_node_maintenance", "sometimes", "web_node_maintenance"),
 ])
 def test_bad_role_input_is_named(tmp_path, var, value, message):
     out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"}, {"webfarm_address": "10.213.0.12", var: value})
     assert_stopped_before_changes(out, message)
+
+
+def test_a_virtual_ip_on_a_host_address_stops_the_play(tmp_path):
+    out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"},
+                       {"webfarm_address": "10.213.0.12", "demo_vips": ["10.213.0.11"]})
+    assert_stopped_before_changes(out, "host 'web1' and demo_vips both claim the address 10.213.0.11")

@@ -1,0 +1,219 @@
+"""webfarm inventory filters: hosts, addresses and ports, checked once.
+
+Every filter is a pure function of its inputs and knows no role: callers pass
+the variable names and defaults they use. Bad input raises
+AnsibleFilterError naming the host, the variable and the value, so a wrong
+inventory stops the play before any host changes.
+
+A host's address is one rule everywhere (the plays, the lab and the tests'
+toolkit): its ``webfarm_address``, else its ``ansible_host`` when that is an
+IPv4 address (see ``host_address``).
+
+Addresses an inventory declares besides its hosts' (virtual IPs) live in
+variables named ``*_vip`` (one address) or ``*_vips`` (a list of addresses,
+or of mappings with an ``address`` key); an address may carry a ``/prefix``.
+``webfarm_declared_addresses`` checks that each address has one owner.
+"""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+ADDRESS_VAR = "webfarm_address"
+
+
+def _fail(filter_name: str, msg: str) -> AnsibleFilterError:
+    return AnsibleFilterError(f"{filter_name}: {msg}")
+
+
+def _unusable(addr: ipaddress.IPv4Address) -> bool:
+    return addr.is_unspecified or addr.is_loopback or addr.is_multicast or addr == ipaddress.IPv4Address("255.255.255.255")
+
+
+def host_address(name: str, hvars: Mapping[str, Any], address_var: str = ADDRESS_VAR) -> str:
+    """The address of host ``name``: ``address_var``, else an IPv4 ``ansible_host``.
+
+    Raises ValueError (with the host and variable named) when neither gives a
+    usable IPv4 address. The plays and the tests' toolkit both use this rule.
+    """
+    raw = hvars.get(address_var)
+    if raw in (None, ""):
+        fallback = hvars.get("ansible_host")
+        try:
+            addr = ipaddress.IPv4Address(str(fallback))
+        except ValueError:
+            raise ValueError(
+                f"host '{name}' has no {address_var}, and its ansible_host {fallback!r} is not an IPv4 address: "
+                f"set {address_var} for '{name}' in the inventory"
+            ) from None
+    else:
+        try:
+            addr = ipaddress.IPv4Address(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"host '{name}': {address_var} {raw!r} is not a valid IPv4 address") from None
+    if _unusable(addr):
+        raise ValueError(
+            f"host '{name}': {address_var} {str(addr)!r} cannot be a node address (unspecified, loopback, multicast or broadcast)"
+        )
+    return str(addr)
+
+
+def _port(name: str, hvars: Mapping[str, Any], port_var: str, default_port: int | None) -> int:
+    raw = hvars.get(port_var, default_port)
+    if raw is None:
+        raise ValueError(f"host '{name}' has no {port_var} and no default port was given")
+    if isinstance(raw, bool):
+        raise ValueError(f"host '{name}': {port_var} {raw!r} is not a port number")
+    try:
+        port = int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"host '{name}': {port_var} {raw!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise ValueError(f"host '{name}': {port_var} {port} is outside 1-65535")
+    return port
+
+
+def _network(filter_name: str, subnet: str) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(str(subnet), strict=True)
+    except ValueError as exc:
+        raise _fail(filter_name, f"subnet {subnet!r} is not an IPv4 network in CIDR form ({exc})") from None
+
+
+def webfarm_nodes(
+    hosts: Sequence[str],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    port_var: str | None = None,
+    default_port: int | None = None,
+    subnet: str | None = None,
+    reserved: int = 0,
+) -> list[dict[str, Any]]:
+    """Return the members of a group as [{name, address[, port]}], in order.
+
+    Example::
+
+        {{ groups['web_farm'] | webfarm_nodes(hostvars, 'web_node_port', 80) }}
+        -> [{'name': 'web1', 'address': '10.213.0.11', 'port': 80}, ...]
+
+    Each address follows ``host_address``. With port_var, each node also
+    gets its port from that host variable (default_port when unset). With
+    subnet, every address must be a host address of that CIDR network and
+    not one of its first ``reserved`` host addresses (the lab keeps its
+    gateway and infrastructure there). Duplicate or invalid addresses raise
+    AnsibleFilterError.
+    """
+    name_ = "webfarm_nodes"
+    if isinstance(hosts, (str, bytes)) or not isinstance(hosts, Sequence):
+        raise _fail(name_, f"expects a list of host names (for example groups['web_farm']), got {type(hosts).__name__} {hosts!r}")
+    network = _network(name_, subnet) if subnet not in (None, "") else None
+    nodes: list[dict[str, Any]] = []
+    owner: dict[str, str] = {}
+    for name in map(str, hosts):
+        if any(n["name"] == name for n in nodes):
+            raise _fail(name_, f"host '{name}' is listed twice")
+        if name not in hostvars:
+            raise _fail(name_, f"host '{name}' is not in the inventory")
+        hvars = hostvars[name]
+        try:
+            address = host_address(name, hvars)
+            node: dict[str, Any] = {"name": name, "address": address}
+            if port_var:
+                node["port"] = _port(name, hvars, port_var, default_port)
+        except ValueError as exc:
+            raise _fail(name_, str(exc)) from None
+        if network is not None:
+            addr = ipaddress.IPv4Address(address)
+            if addr not in network or addr in (network.network_address, network.broadcast_address):
+                raise _fail(name_, f"host '{name}': {ADDRESS_VAR} {addr} is not a host address of the subnet {network}")
+            if int(addr) - int(network.network_address) <= reserved:
+                raise _fail(name_, f"host '{name}': {ADDRESS_VAR} {addr} is reserved: the first {reserved} addresses of "
+                                   f"{network} are the gateway's and the lab's own; use another address")
+        if address in owner:
+            raise _fail(name_, f"hosts '{owner[address]}' and '{name}' share the address {address}: "
+                               f"give each node its own {ADDRESS_VAR}")
+        owner[address] = name
+        nodes.append(node)
+    return nodes
+
+
+def _vip_values(var: str, value: Any) -> list[str]:
+    """The addresses a *_vip or *_vips variable holds, as strings."""
+    if var.endswith("_vip"):
+        items = [value]
+    elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        items = list(value)
+    else:
+        raise ValueError(f"{var} must be a list of addresses, got {value!r}")
+    out = []
+    for item in items:
+        raw = item.get("address") if isinstance(item, Mapping) else item
+        try:
+            addr = ipaddress.IPv4Interface(str(raw).strip()).ip
+        except ValueError:
+            raise ValueError(f"{var}: {raw!r} is not an IPv4 address") from None
+        if _unusable(addr):
+            raise ValueError(f"{var}: {str(addr)!r} cannot be a virtual IP (unspecified, loopback, multicast or broadcast)")
+        out.append(str(addr))
+    return out
+
+
+def webfarm_declared_addresses(hostvars: Mapping[str, Mapping[str, Any]], hosts: Sequence[str]) -> dict[str, str]:
+    """Every address the inventory declares, each with its one owner.
+
+    Example::
+
+        {{ hostvars | webfarm_declared_addresses(groups['all']) }}
+        -> {'10.213.0.11': 'host web1', '10.213.0.200': 'nlb_vips', ...}
+
+    A host owns its address (``host_address``); a ``*_vip``/``*_vips``
+    variable owns the addresses it holds, and may hold them on several hosts
+    (a group's variable reaches each member). Two hosts with one address, a
+    host address used as a VIP, or one VIP in two variables raise
+    AnsibleFilterError naming both owners. Hosts without an address of their
+    own (``localhost``, a host reached by name) are skipped.
+    """
+    name_ = "webfarm_declared_addresses"
+    if isinstance(hosts, (str, bytes)) or not isinstance(hosts, Sequence):
+        raise _fail(name_, f"expects a list of host names (groups['all']), got {type(hosts).__name__} {hosts!r}")
+    owner: dict[str, str] = {}
+
+    def claim(address: str, who: str) -> None:
+        if owner.get(address, who) != who:
+            raise _fail(name_, f"{owner[address]} and {who} both claim the address {address}: each address needs one owner")
+        owner[address] = who
+
+    for name in map(str, hosts):
+        hvars = hostvars.get(name)
+        if hvars is None:
+            raise _fail(name_, f"host '{name}' is not in the inventory")
+        try:
+            address = host_address(name, hvars)
+        except ValueError as exc:
+            if hvars.get(ADDRESS_VAR) not in (None, ""):
+                raise _fail(name_, str(exc)) from None
+            continue  # no address of its own (localhost, a host reached by name)
+        claim(address, f"host '{name}'")
+    for name in map(str, hosts):
+        for var, value in sorted(hostvars[name].items()):
+            if not (var.endswith("_vip") or var.endswith("_vips")) or value in (None, "", []):
+                continue
+            try:
+                addresses = _vip_values(var, value)
+            except ValueError as exc:
+                raise _fail(name_, f"host '{name}': {exc}") from None
+            for address in addresses:
+                claim(address, var)
+    return owner
+
+
+class FilterModule:
+    """webfarm inventory filters."""
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            "webfarm_nodes": webfarm_nodes,
+            "webfarm_declared_addresses": webfarm_declared_addresses,
+        }

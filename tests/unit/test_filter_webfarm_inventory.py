@@ -1,0 +1,167 @@
+"""Unit tests of the inventory filters (filter_plugins/webfarm_inventory.py)."""
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from webfarm_inventory import FilterModule, host_address, webfarm_declared_addresses, webfarm_nodes
+
+HOSTVARS = {
+    "web1": {"webfarm_address": "10.213.0.11"},
+    "web2": {"webfarm_address": "10.213.0.12", "web_node_port": 8080},
+    "web3": {"webfarm_address": "10.213.0.13", "web_node_port": "81"},
+}
+
+
+def test_nodes_keep_inventory_order_with_ports():
+    nodes = webfarm_nodes(["web3", "web1", "web2"], HOSTVARS, "web_node_port", 80)
+    assert nodes == [
+        {"name": "web3", "address": "10.213.0.13", "port": 81},
+        {"name": "web1", "address": "10.213.0.11", "port": 80},
+        {"name": "web2", "address": "10.213.0.12", "port": 8080},
+    ]
+
+
+def test_without_a_port_variable_nodes_have_no_port():
+    assert webfarm_nodes(["web1"], HOSTVARS) == [{"name": "web1", "address": "10.213.0.11"}]
+
+
+def test_a_port_variable_without_value_or_default_is_named():
+    with pytest.raises(AnsibleFilterError, match="host 'web1' has no lb_port and no default port"):
+        webfarm_nodes(["web1"], HOSTVARS, "lb_port")
+
+
+def test_filters_are_registered_under_their_names():
+    filters = FilterModule().filters()
+    assert filters["webfarm_nodes"] is webfarm_nodes
+    assert filters["webfarm_declared_addresses"] is webfarm_declared_addresses
+
+
+def test_empty_group_gives_empty_list():
+    assert webfarm_nodes([], HOSTVARS) == []
+
+
+def test_ansible_host_is_the_fallback_address():
+    hostvars = {"web1": {"ansible_host": "198.51.100.7"}}
+    assert webfarm_nodes(["web1"], hostvars)[0]["address"] == "198.51.100.7"
+
+
+def test_host_address_is_the_one_rule():
+    assert host_address("web1", {"webfarm_address": " 10.213.0.11 ", "ansible_host": "10.9.9.9"}) == "10.213.0.11"
+    assert host_address("web1", {"ansible_host": "10.9.9.9"}) == "10.9.9.9"
+    with pytest.raises(ValueError, match="set webfarm_address for 'web1'"):
+        host_address("web1", {})
+
+
+def test_duplicate_address_names_both_hosts():
+    hostvars = {**HOSTVARS, "web3": {"webfarm_address": "10.213.0.11"}}
+    with pytest.raises(AnsibleFilterError, match=r"'web1' and 'web3' share the address 10\.213\.0\.11"):
+        webfarm_nodes(["web1", "web2", "web3"], hostvars)
+
+
+@pytest.mark.parametrize("bad", ["10.213.0.300", "web1.example.com", "10.213.0", "fe80::1"])
+def test_invalid_address_is_named(bad):
+    with pytest.raises(AnsibleFilterError, match=rf"host 'web1': webfarm_address '{bad}' is not a valid IPv4 address"):
+        webfarm_nodes(["web1"], {"web1": {"webfarm_address": bad}})
+
+
+@pytest.mark.parametrize("bad", ["0.0.0.0", "127.0.0.1", "224.0.0.18", "255.255.255.255"])
+def test_address_that_cannot_be_a_node_is_refused(bad):
+    with pytest.raises(AnsibleFilterError, match="cannot be a node address"):
+        webfarm_nodes(["web1"], {"web1": {"webfarm_address": bad}})
+
+
+def test_missing_address_without_ip_ansible_host_says_what_to_set():
+    with pytest.raises(AnsibleFilterError, match="set webfarm_address for 'web1' in the inventory"):
+        webfarm_nodes(["web1"], {"web1": {"ansible_host": "web1.example.com"}})
+
+
+def test_host_not_in_inventory():
+    with pytest.raises(AnsibleFilterError, match="host 'web9' is not in the inventory"):
+        webfarm_nodes(["web9"], HOSTVARS)
+
+
+def test_host_listed_twice():
+    with pytest.raises(AnsibleFilterError, match="host 'web1' is listed twice"):
+        webfarm_nodes(["web1", "web1"], HOSTVARS)
+
+
+def test_a_string_instead_of_a_list_is_refused():
+    with pytest.raises(AnsibleFilterError, match="expects a list of host names"):
+        webfarm_nodes("web1", HOSTVARS)
+
+
+@pytest.mark.parametrize("bad", [0, 65536, "http", True, -1])
+def test_bad_port_is_named(bad):
+    with pytest.raises(AnsibleFilterError, match=r"host 'web1': web_node_port"):
+        webfarm_nodes(["web1"], {"web1": {"webfarm_address": "10.213.0.11", "web_node_port": bad}}, "web_node_port", 80)
+
+
+def test_subnet_membership_is_enforced():
+    assert len(webfarm_nodes(["web1", "web2"], HOSTVARS, subnet="10.213.0.0/24")) == 2
+    with pytest.raises(AnsibleFilterError, match=r"10\.213\.0\.11 is not a host address of the subnet 10\.213\.1\.0/24"):
+        webfarm_nodes(["web1"], HOSTVARS, subnet="10.213.1.0/24")
+
+
+def test_network_and_broadcast_addresses_are_not_host_addresses():
+    hostvars = {"a": {"webfarm_address": "10.213.0.0"}, "b": {"webfarm_address": "10.213.0.255"}}
+    for name in hostvars:
+        with pytest.raises(AnsibleFilterError, match="is not a host address of the subnet"):
+            webfarm_nodes([name], hostvars, subnet="10.213.0.0/24")
+
+
+def test_reserved_addresses_at_the_start_of_the_subnet_are_refused():
+    hostvars = {"gw": {"webfarm_address": "10.213.0.1"}, "infra": {"webfarm_address": "10.213.0.9"},
+                "web": {"webfarm_address": "10.213.0.10"}}
+    assert len(webfarm_nodes(["gw"], hostvars, subnet="10.213.0.0/24")) == 1, "nothing is reserved unless asked"
+    for name in ("gw", "infra"):
+        with pytest.raises(AnsibleFilterError, match=r"is reserved: the first 9 addresses of 10\.213\.0\.0/24"):
+            webfarm_nodes([name], hostvars, subnet="10.213.0.0/24", reserved=9)
+    assert webfarm_nodes(["web"], hostvars, subnet="10.213.0.0/24", reserved=9)[0]["address"] == "10.213.0.10"
+
+
+@pytest.mark.parametrize("bad", ["10.213.0.0/33", "10.213.0.1/24", "lab"])
+def test_bad_subnet_is_named(bad):
+    with pytest.raises(AnsibleFilterError, match=rf"subnet '{bad}' is not an IPv4 network"):
+        webfarm_nodes(["web1"], HOSTVARS, subnet=bad)
+
+
+# webfarm_declared_addresses: every address of the inventory, one owner each.
+LB = {"webfarm_address": "10.213.0.31", "nlb_vips": ["10.213.0.200", {"address": "10.213.0.201/24"}]}
+
+
+def test_declared_addresses_name_their_owners():
+    hostvars = {**HOSTVARS, "lb1": LB, "lb2": {**LB, "webfarm_address": "10.213.0.32"},
+                "node1": {"webfarm_address": "10.213.0.41", "cluster_vip": "10.213.0.210"},
+                "localhost": {"ansible_connection": "local"}}
+    owners = webfarm_declared_addresses(hostvars, list(hostvars))
+    assert owners == {"10.213.0.11": "host 'web1'", "10.213.0.12": "host 'web2'", "10.213.0.13": "host 'web3'",
+                      "10.213.0.31": "host 'lb1'", "10.213.0.32": "host 'lb2'", "10.213.0.41": "host 'node1'",
+                      "10.213.0.200": "nlb_vips", "10.213.0.201": "nlb_vips", "10.213.0.210": "cluster_vip"}
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"webfarm_address": "10.213.0.11"}, r"host 'web1' and host 'x' both claim the address 10\.213\.0\.11"),
+    ({"webfarm_address": "10.213.0.50", "cluster_vip": "10.213.0.12"}, r"host 'web2' and cluster_vip both claim"),
+    ({"webfarm_address": "10.213.0.50", "cluster_vip": "10.213.0.200"}, r"nlb_vips and cluster_vip both claim .*10\.213\.0\.200"),
+])
+def test_an_address_with_two_owners_is_refused(extra, message):
+    hostvars = {**HOSTVARS, "lb1": LB, "x": extra}
+    with pytest.raises(AnsibleFilterError, match=message):
+        webfarm_declared_addresses(hostvars, list(hostvars))
+
+
+@pytest.mark.parametrize("var, value, message", [
+    ("nlb_vips", "10.213.0.200", "nlb_vips must be a list of addresses"),
+    ("nlb_vips", ["10.213.0.300"], r"nlb_vips: '10\.213\.0\.300' is not an IPv4 address"),
+    ("cluster_vip", "127.0.0.1", "cluster_vip: .127.0.0.1. cannot be a virtual IP"),
+])
+def test_a_bad_vip_is_named(var, value, message):
+    with pytest.raises(AnsibleFilterError, match=f"host 'web1': {message}"):
+        webfarm_declared_addresses({"web1": {"webfarm_address": "10.213.0.11", var: value}}, ["web1"])
+
+
+def test_a_bad_host_address_is_named_but_hosts_reached_by_name_are_skipped():
+    assert webfarm_declared_addresses({"db": {"ansible_host": "db.example.com"}}, ["db"]) == {}
+    with pytest.raises(AnsibleFilterError, match="webfarm_address 'nope' is not a valid IPv4 address"):
+        webfarm_declared_addresses({"db": {"webfarm_address": "nope"}}, ["db"])
