@@ -1,9 +1,18 @@
 """webfarm's test toolkit, shared by the lab, Molecule and the drills.
 
-inventory  read an Ansible inventory (lab, Molecule scenario or production)
-hosts      crash, stop, start, cut off and reconnect a lab host (Docker)
-loadgen    a bounded load generator that runs inside the client container
-drill      run loadgen in the background from the client, collect results
-report     failed/total, outage windows, and plain-text tables
-status     the `make lab` table: host, role, address, URL, state
+inventory      read an Ansible inventory (lab, Molecule scenario or production)
+hosts          crash, stop, start, cut off, partition and reconnect lab hosts
+loadgen        a bounded HTTP/DNS/Redis/TCP load generator run in the client
+drill          run loadgen in the background from the client, collect results
+report         failed/total, outage windows, and plain-text tables
+status         the `make lab` table; each topology adds its rows
+pytest_plugin  the fixtures every topology's tests share
+playbook       run one of the project's playbooks from a test or a benchmark
 """
+import sys
+from pathlib import Path
+
+# The toolkit shares the plays' inventory rules (filter_plugins/).
+_FILTERS = str(Path(__file__).resolve().parents[2] / "filter_plugins")
+if _FILTERS not in sys.path:
+    sys.path.append(_FILTERS)

@@ -1,6 +1,6 @@
 """Run the load generator from the lab's client container, in the background.
 
-    load = Load(client, urls, count=5000, duration=30)
+    load = Load(client, targets, count=5000, duration=30)
     load.start()
     ... crash, stop or cut off a host ...
     results = load.finish()
@@ -25,18 +25,19 @@ LOADGEN = Path(__file__).with_name("loadgen.py")
 
 
 class Load:
-    def __init__(self, client: Host, urls: Sequence[str], count: int, duration: float,
+    def __init__(self, client: Host, targets: Sequence[str], count: int, duration: float,
                  timeout: float = 0.5, interval: float = 0.0, workers: int = 1,
-                 header: str = "X-Served-By") -> None:
+                 headers: Sequence[str] = ("X-Served-By",)) -> None:
         self.client = client
         self.duration = duration
         self.stop_file = f"/tmp/webfarm-loadgen-{uuid.uuid4().hex[:8]}.stop"
         self.argv = ["docker", "exec", client.container, "python3", "-c", LOADGEN.read_text(),
                      "--count", str(count), "--duration", str(duration), "--timeout", str(timeout),
-                     "--interval", str(interval), "--workers", str(workers), "--stop-file", self.stop_file,
-                     "--header", header]
-        for url in urls:
-            self.argv += ["--url", url]
+                     "--interval", str(interval), "--workers", str(workers), "--stop-file", self.stop_file]
+        for header in dict.fromkeys(headers):
+            self.argv += ["--header", header]
+        for target in targets:
+            self.argv += ["--target", target]
         self.proc: subprocess.Popen[str] | None = None
         self.started = 0.0
 

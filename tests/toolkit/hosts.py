@@ -81,17 +81,67 @@ def reconnect(host: Host) -> Event:
     return _timed(host, "reconnect", "network", "connect", "--ip", host.address, host.network, host.container)
 
 
+# A partition is an nftables table in each host that drops traffic to and
+# from the addresses in its `cut` set; the client and every other host keep
+# reaching both sides.
+_NFT_TABLE = "webfarm_drill"
+_NFT_RULESET = f"""table inet {_NFT_TABLE} {{
+    set cut {{ type ipv4_addr; }}
+    chain input {{ type filter hook input priority -10; ip saddr @cut drop; }}
+    chain output {{ type filter hook output priority -10; ip daddr @cut drop; }}
+}}
+"""
+
+
+def _nft(host: Host, *argv: str, stdin: str | None = None) -> None:
+    out = subprocess.run(["docker", "exec", "-i", host.container, "nft", *argv], input=stdin,
+                         capture_output=True, text=True, timeout=30, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"nft {' '.join(argv)} on {host.name} failed: {out.stderr.strip()}")
+
+
+def _has_table(host: Host) -> bool:
+    return docker("exec", host.container, "nft", "list", "table", "inet", _NFT_TABLE, check=False).returncode == 0
+
+
+def partition(a: Host, b: Host) -> Event:
+    """Cut the link between two hosts, both ways; each stays reachable from every other host."""
+    t0 = time.time()
+    for host, peer in ((a, b), (b, a)):
+        if not _has_table(host):
+            _nft(host, "-f", "-", stdin=_NFT_RULESET)
+        _nft(host, "add", "element", "inet", _NFT_TABLE, "cut", f"{{ {peer.address} }}")
+    return Event(f"{a.name}|{b.name}", "partition", t0, time.time())
+
+
+def heal(a: Host, b: Host) -> Event:
+    """Restore the link partition() cut."""
+    t0 = time.time()
+    for host, peer in ((a, b), (b, a)):
+        _nft(host, "delete", "element", "inet", _NFT_TABLE, "cut", f"{{ {peer.address} }}")
+    return Event(f"{a.name}|{b.name}", "heal", t0, time.time())
+
+
+def partitioned(host: Host) -> bool:
+    """Whether any partition() still cuts this host off from another."""
+    out = docker("exec", host.container, "nft", "list", "set", "inet", _NFT_TABLE, "cut", check=False)
+    return out.returncode == 0 and "elements" in out.stdout
+
+
 def connected(host: Host) -> bool:
     out = docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", host.container, check=False)
     return out.returncode == 0 and f'"{host.network}"' in out.stdout
 
 
 def restore(host: Host) -> None:
-    """Bring a host back however it was taken away: started and on its network."""
+    """Bring a host back however it was taken away: started, on its network,
+    and cut off from no other host."""
     if state(host) != "running":
         start(host)
     if not connected(host):
         reconnect(host)
+    if _has_table(host):
+        _nft(host, "delete", "table", "inet", _NFT_TABLE)
 
 
 def run(host: Host, *argv: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:

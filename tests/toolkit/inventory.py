@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from webfarm_inventory import host_address
+
 ROOT = Path(__file__).resolve().parents[2]
 LAB_INVENTORY = ROOT / "inventories" / "lab"
 
@@ -41,7 +43,8 @@ class Host:
 
     @property
     def address(self) -> str:
-        return str(self.vars.get("webfarm_address") or self.vars.get("ansible_host") or self.name)
+        """The host's address, by the plays' own rule (filter_plugins/webfarm_inventory.py)."""
+        return host_address(self.name, self.vars)
 
     @property
     def container(self) -> str:
@@ -54,9 +57,12 @@ class Host:
     def network(self) -> str:
         return str(self.vars["webfarm_lab_network"])
 
-    def web_url(self, path: str = "/") -> str:
-        """URL of a web node's site (web_node_port), or of path on it."""
-        return f"http://{self.address}:{self.var('web_node_port')}{path}"
+    def url(self, port_var: str, path: str = "/", scheme: str = "http") -> str:
+        """A URL on this host, at the port its port_var gives (inventory or role default)."""
+        port = self.var(port_var)
+        if port is None:
+            raise KeyError(f"host {self.name} has no {port_var} and no role declares a default for it")
+        return f"{scheme}://{self.address}:{port}{path}"
 
     def var(self, key: str, default: Any = None) -> Any:
         """The inventory's value, else the role's default, else default."""

@@ -1,24 +1,39 @@
 #!/usr/bin/env python3
-"""A bounded HTTP load generator that counts every request's outcome.
+"""A bounded load generator that counts every request's outcome.
 
 Runs anywhere Python 3 runs, with the standard library only: the drills pipe
-it to the lab's client container (`docker exec CLIENT python3 -c SOURCE ...`). Each
-request opens a new connection, as a browser's first visit would, and ends
-in exactly one outcome:
+it to the lab's client container (`docker exec CLIENT python3 -c SOURCE ...`).
+Each request opens a new connection, as a first visit would. Targets are
+URLs, and their scheme says what one request is:
 
-    ok           an HTTP answer below 400
-    http_error   an HTTP answer of 400 or more (the status is recorded)
+    http://HOST[:PORT]/PATH            a GET; ok below status 400
+    dns://SERVER[:PORT]/NAME           one UDP query for NAME's A records (no
+                                       recursion asked); ok on NOERROR with
+                                       at least one record
+    redis://[[USER]:PASSWORD@]HOST[:PORT]
+                                       AUTH when a password is given, then
+                                       PING; ok on +PONG
+    tcp://HOST:PORT                    a TCP connect; ok when accepted
+
+and each request ends in exactly one outcome:
+
+    ok           the service answered as a healthy one does
+    bad_answer   it answered, with an error: HTTP 400 or more, a DNS rcode
+                 other than NOERROR or no record, a Redis error reply
     timeout      no answer within --timeout seconds
     refused      the connection was refused (nothing listening)
     unreachable  no route to the host
     reset        the connection was reset or closed mid-request
     error        anything else (the message is recorded)
 
-Requests go round-robin over the --url list. The run is bounded three ways:
---count requests at most, --duration seconds at most, and it ends early when
---stop-file appears. One JSON line per request goes to stdout at the end:
-{"i", "url", "t0", "t1", "outcome", "status", "node", "error"}, times in
-seconds since the epoch (containers share the host's clock).
+Requests go round-robin over the --target list. The run is bounded three
+ways: --count requests at most, --duration seconds at most, and it ends early
+when --stop-file appears. One JSON line per request goes to stdout at the
+end: {"i", "target", "t0", "t1", "outcome", "status", "node", "answer",
+"error"}, times in seconds since the epoch (containers share the host's
+clock). status is the HTTP status or the DNS rcode; node is the first
+--header the HTTP answer carries (who served it); answer is what a DNS or
+Redis answer said (the A records, sorted and comma-joined; the reply line).
 """
 from __future__ import annotations
 
@@ -27,14 +42,19 @@ import errno
 import http.client
 import json
 import os
+import random
 import socket
+import struct
 import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any
 
-OUTCOMES = ("ok", "http_error", "timeout", "refused", "unreachable", "reset", "error")
+OUTCOMES = ("ok", "bad_answer", "timeout", "refused", "unreachable", "reset", "error")
+SCHEMES = ("http", "dns", "redis", "tcp")
+DEFAULT_PORTS = {"http": 80, "dns": 53, "redis": 6379}
 MAX_COUNT = 1_000_000
 MAX_DURATION = 600.0
 
@@ -53,33 +73,147 @@ def classify(exc: BaseException) -> str:
     return "error"
 
 
-def request(url: str, timeout: float, header: str) -> dict[str, Any]:
-    """One GET on a new connection; never raises."""
-    parts = urllib.parse.urlsplit(url)
+def parse_target(target: str) -> urllib.parse.SplitResult:
+    """Split a target URL; raise ValueError for an unknown scheme or no host."""
+    parts = urllib.parse.urlsplit(target)
+    if parts.scheme not in SCHEMES:
+        raise ValueError(f"target {target!r}: the scheme must be one of {', '.join(SCHEMES)}")
+    if not parts.hostname:
+        raise ValueError(f"target {target!r} names no host")
+    if parts.scheme == "tcp" and not parts.port:
+        raise ValueError(f"target {target!r}: a tcp target needs a port")
+    if parts.scheme == "dns" and not parts.path.strip("/"):
+        raise ValueError(f"target {target!r}: a dns target needs a name to ask for (dns://SERVER/NAME)")
+    return parts
+
+
+def _port(parts: urllib.parse.SplitResult) -> int:
+    return parts.port or DEFAULT_PORTS[parts.scheme]
+
+
+def probe_http(parts: urllib.parse.SplitResult, timeout: float, headers: Sequence[str], rec: dict[str, Any]) -> None:
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    rec: dict[str, Any] = {"url": url, "t0": time.time(), "status": None, "node": None, "error": None}
-    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    conn = http.client.HTTPConnection(parts.hostname, _port(parts), timeout=timeout)
     try:
         conn.request("GET", path, headers={"Connection": "close", "User-Agent": "webfarm-loadgen"})
         resp = conn.getresponse()
         resp.read()
         rec["status"] = resp.status
-        rec["node"] = resp.getheader(header)
-        rec["outcome"] = "ok" if resp.status < 400 else "http_error"
+        rec["node"] = next((resp.getheader(h) for h in headers if resp.getheader(h) is not None), None)
+        rec["outcome"] = "ok" if resp.status < 400 else "bad_answer"
+    finally:
+        conn.close()
+
+
+def dns_query(qid: int, name: str) -> bytes:
+    """A DNS query for NAME's A records, without recursion desired."""
+    labels = [label for label in name.strip(".").split(".") if label]
+    if not labels or any(len(label) > 63 for label in labels):
+        raise ValueError(f"{name!r} is not a DNS name")
+    qname = b"".join(bytes([len(label)]) + label.encode("ascii") for label in labels) + b"\0"
+    return struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + qname + struct.pack("!HH", 1, 1)
+
+
+def _skip_name(data: bytes, pos: int) -> int:
+    while True:
+        length = data[pos]
+        if length & 0xC0 == 0xC0:  # a compression pointer ends the name
+            return pos + 2
+        if length == 0:
+            return pos + 1
+        pos += 1 + length
+
+
+def dns_answer(qid: int, data: bytes) -> tuple[int, list[str]]:
+    """(rcode, A records) of a DNS response to query qid."""
+    if len(data) < 12:
+        raise ValueError("short DNS response")
+    rid, flags, qdcount, ancount, _, _ = struct.unpack("!HHHHHH", data[:12])
+    if rid != qid:
+        raise ValueError(f"DNS response id {rid} does not match the query's {qid}")
+    pos = 12
+    for _ in range(qdcount):
+        pos = _skip_name(data, pos) + 4
+    addresses = []
+    for _ in range(ancount):
+        pos = _skip_name(data, pos)
+        rtype, _, _, rdlength = struct.unpack("!HHIH", data[pos:pos + 10])
+        pos += 10
+        if rtype == 1 and rdlength == 4:
+            addresses.append(socket.inet_ntoa(data[pos:pos + 4]))
+        pos += rdlength
+    return flags & 0xF, sorted(addresses, key=socket.inet_aton)
+
+
+def probe_dns(parts: urllib.parse.SplitResult, timeout: float, rec: dict[str, Any]) -> None:
+    qid = random.randrange(1 << 16)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect((parts.hostname, _port(parts)))
+        sock.send(dns_query(qid, parts.path.strip("/")))
+        rcode, addresses = dns_answer(qid, sock.recv(4096))
+    rec["status"] = rcode
+    rec["answer"] = ",".join(addresses)
+    rec["outcome"] = "ok" if rcode == 0 and addresses else "bad_answer"
+
+
+def _redis_command(*args: str) -> bytes:
+    out = [f"*{len(args)}\r\n".encode()]
+    for arg in args:
+        raw = arg.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
+    return b"".join(out)
+
+
+def probe_redis(parts: urllib.parse.SplitResult, timeout: float, rec: dict[str, Any]) -> None:
+    with socket.create_connection((parts.hostname, _port(parts)), timeout=timeout) as sock:
+        reader = sock.makefile("rb")
+        if parts.password is not None:
+            auth = ("AUTH", parts.username, parts.password) if parts.username else ("AUTH", parts.password)
+            sock.sendall(_redis_command(*[urllib.parse.unquote(a) for a in auth]))
+            line = reader.readline().decode(errors="replace").strip()
+            if line != "+OK":
+                rec["answer"], rec["outcome"] = line, ("bad_answer" if line else "reset")
+                return
+        sock.sendall(_redis_command("PING"))
+        line = reader.readline().decode(errors="replace").strip()
+    rec["answer"] = line
+    rec["outcome"] = "ok" if line == "+PONG" else ("bad_answer" if line else "reset")
+
+
+def probe_tcp(parts: urllib.parse.SplitResult, timeout: float, rec: dict[str, Any]) -> None:
+    with socket.create_connection((parts.hostname, _port(parts)), timeout=timeout):
+        rec["outcome"] = "ok"
+
+
+def request(target: str, timeout: float, headers: Sequence[str] = ("X-Served-By",)) -> dict[str, Any]:
+    """One request to target on a new connection; never raises."""
+    rec: dict[str, Any] = {"target": target, "t0": time.time(), "status": None, "node": None,
+                           "answer": None, "error": None}
+    try:
+        parts = parse_target(target)
+        if parts.scheme == "http":
+            probe_http(parts, timeout, headers, rec)
+        elif parts.scheme == "dns":
+            probe_dns(parts, timeout, rec)
+        elif parts.scheme == "redis":
+            probe_redis(parts, timeout, rec)
+        else:
+            probe_tcp(parts, timeout, rec)
     except Exception as exc:  # noqa: BLE001 - every failure is an outcome to count
         rec["outcome"] = classify(exc)
         rec["error"] = f"{type(exc).__name__}: {exc}"
-    finally:
-        conn.close()
     rec["t1"] = time.time()
     return rec
 
 
-def run(urls: list[str], count: int, duration: float, timeout: float = 1.0, interval: float = 0.0,
-        workers: int = 1, header: str = "X-Served-By", stop_file: str | None = None) -> list[dict[str, Any]]:
+def run(targets: list[str], count: int, duration: float, timeout: float = 1.0, interval: float = 0.0,
+        workers: int = 1, headers: Sequence[str] = ("X-Served-By",), stop_file: str | None = None) -> list[dict[str, Any]]:
     """Send at most count requests for at most duration seconds; return their records in order."""
-    if not urls:
-        raise ValueError("at least one URL is needed")
+    if not targets:
+        raise ValueError("at least one target is needed")
+    for target in targets:
+        parse_target(target)
     if not 0 < count <= MAX_COUNT:
         raise ValueError(f"count must be 1-{MAX_COUNT}")
     if not 0 < duration <= MAX_DURATION:
@@ -103,7 +237,7 @@ def run(urls: list[str], count: int, duration: float, timeout: float = 1.0, inte
 
     def worker() -> None:
         while (i := take()) is not None:
-            rec = request(urls[i % len(urls)], timeout, header)
+            rec = request(targets[i % len(targets)], timeout, headers)
             rec["i"] = i
             with lock:
                 records.append(rec)
@@ -119,18 +253,20 @@ def run(urls: list[str], count: int, duration: float, timeout: float = 1.0, inte
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="bounded HTTP load that counts every request's outcome")
-    p.add_argument("--url", action="append", required=True, help="target URL; repeat for round-robin")
+    p = argparse.ArgumentParser(description="bounded load that counts every request's outcome")
+    p.add_argument("--target", action="append", required=True,
+                   help="http://, dns://, redis:// or tcp:// URL; repeat for round-robin")
     p.add_argument("--count", type=int, required=True, help="most requests to send")
     p.add_argument("--duration", type=float, required=True, help="most seconds to run")
     p.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for each answer")
     p.add_argument("--interval", type=float, default=0.0, help="pause after each request, per worker")
     p.add_argument("--workers", type=int, default=1, help="requests in flight at once")
-    p.add_argument("--header", default="X-Served-By", help="response header naming the node")
+    p.add_argument("--header", action="append", help="HTTP response header naming the node (repeat: first found wins)")
     p.add_argument("--stop-file", help="end the run early once this file exists")
     a = p.parse_args(argv)
     try:
-        records = run(a.url, a.count, a.duration, a.timeout, a.interval, a.workers, a.header, a.stop_file)
+        records = run(a.target, a.count, a.duration, a.timeout, a.interval, a.workers,
+                      tuple(a.header or ("X-Served-By",)), a.stop_file)
     except ValueError as exc:
         p.error(str(exc))
     out = sys.stdout

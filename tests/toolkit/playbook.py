@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -15,8 +16,9 @@ BIN = os.path.dirname(sys.executable)
 
 def run_playbook(inventory: str | os.PathLike[str], playbook: str, *, limit: str | None = None,
                  extra_vars: Mapping[str, Any] | None = None, check: bool = False,
-                 timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """ansible-playbook -i INVENTORY playbooks/PLAYBOOK; never raises on failure."""
+                 timeout: float = 600, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """ansible-playbook -i INVENTORY playbooks/PLAYBOOK; never raises on failure.
+    env adds to (or overrides) this process's environment."""
     argv = [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / playbook)]
     if limit:
         argv += ["--limit", limit]
@@ -25,5 +27,14 @@ def run_playbook(inventory: str | os.PathLike[str], playbook: str, *, limit: str
     if check:
         argv.append("--check")
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-           "ANSIBLE_FORCE_COLOR": "0", "PATH": os.pathsep.join([BIN, os.environ.get("PATH", "")])}
+           "ANSIBLE_FORCE_COLOR": "0", "PATH": os.pathsep.join([BIN, os.environ.get("PATH", "")]), **(env or {})}
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def recap(stdout: str) -> dict[str, dict[str, int]]:
+    """The PLAY RECAP of a playbook's output: host -> {ok, changed, failed, ...}."""
+    out: dict[str, dict[str, int]] = {}
+    tail = stdout.rpartition("PLAY RECAP")[2]
+    for host, counts in re.findall(r"^(\S+)\s+:\s+(.*)$", tail, re.M):
+        out[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)}
+    return out

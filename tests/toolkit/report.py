@@ -14,12 +14,13 @@ class Result:
     """One request as the load generator recorded it."""
 
     i: int
-    url: str
+    target: str
     t0: float
     t1: float
     outcome: str
     status: int | None = None
     node: str | None = None
+    answer: str | None = None
     error: str | None = None
 
     @property
@@ -30,8 +31,8 @@ class Result:
     def from_record(cls, rec: Mapping[str, Any]) -> Result:
         if rec.get("outcome") not in OUTCOMES:
             raise ValueError(f"unknown outcome in record {rec!r}")
-        return cls(int(rec["i"]), str(rec["url"]), float(rec["t0"]), float(rec["t1"]), str(rec["outcome"]),
-                   rec.get("status"), rec.get("node"), rec.get("error"))
+        return cls(int(rec["i"]), str(rec["target"]), float(rec["t0"]), float(rec["t1"]), str(rec["outcome"]),
+                   rec.get("status"), rec.get("node"), rec.get("answer"), rec.get("error"))
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Summary:
     total: int
     ok: int
     by_outcome: Mapping[str, int]
-    by_url: Mapping[str, Mapping[str, int]]
+    by_target: Mapping[str, Mapping[str, int]]
     window: Window | None
     results: Sequence[Result] = field(repr=False)
 
@@ -62,11 +63,11 @@ class Summary:
     def failed(self) -> int:
         return self.total - self.ok
 
-    def failed_urls(self) -> set[str]:
-        return {url for url, counts in self.by_url.items() if counts.get("failed", 0)}
+    def failed_targets(self) -> set[str]:
+        return {target for target, counts in self.by_target.items() if counts.get("failed", 0)}
 
-    def window_for(self, url: str) -> Window | None:
-        return outage_window([r for r in self.results if r.url == url])
+    def window_for(self, target: str) -> Window | None:
+        return outage_window([r for r in self.results if r.target == target])
 
 
 def outage_window(results: Sequence[Result]) -> Window | None:
@@ -81,9 +82,9 @@ def outage_window(results: Sequence[Result]) -> Window | None:
 
 def summarize(results: Iterable[Result]) -> Summary:
     results = sorted(results, key=lambda r: r.i)
-    by_url: dict[str, Counter[str]] = {}
+    by_target: dict[str, Counter[str]] = {}
     for r in results:
-        counts = by_url.setdefault(r.url, Counter())
+        counts = by_target.setdefault(r.target, Counter())
         counts["total"] += 1
         counts["ok" if r.ok else "failed"] += 1
     by_outcome = Counter(r.outcome for r in results)
@@ -91,7 +92,7 @@ def summarize(results: Iterable[Result]) -> Summary:
         total=len(results),
         ok=by_outcome.get("ok", 0),
         by_outcome={o: by_outcome.get(o, 0) for o in OUTCOMES},
-        by_url={url: dict(c) for url, c in by_url.items()},
+        by_target={target: dict(c) for target, c in by_target.items()},
         window=outage_window(results),
         results=results,
     )
@@ -110,9 +111,9 @@ def summary_table(summary: Summary, names: Mapping[str, str] | None = None) -> s
     """Per-target figures: requests, ok, failed, outage window."""
     names = names or {}
     rows = []
-    for url, counts in summary.by_url.items():
-        w = summary.window_for(url)
-        rows.append([names.get(url, url), counts.get("total", 0), counts.get("ok", 0), counts.get("failed", 0),
+    for target, counts in summary.by_target.items():
+        w = summary.window_for(target)
+        rows.append([names.get(target, target), counts.get("total", 0), counts.get("ok", 0), counts.get("failed", 0),
                      f"{w.seconds:.2f}" if w else "-"])
     w = summary.window
     rows.append(["all", summary.total, summary.ok, summary.failed, f"{w.seconds:.2f}" if w else "-"])

@@ -2,45 +2,35 @@
 
     python -m toolkit.status [-i INVENTORY]
 
-State is the container's, and for a host that serves HTTP, the answer of its
-health endpoint probed from this machine (the lab's own network only). Exits
-1 when any host is not up.
+State is the container's, and for a host whose topology registers a probe
+(tests/<topology>/status.py), what the probe saw from this machine (the
+lab's own network only). Exits 1 when any host is not up.
 """
 from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from toolkit import hosts
-from toolkit.inventory import Host, Inventory
+from toolkit.inventory import ROOT, Host, Inventory
 from toolkit.report import table
 
 
 @dataclass(frozen=True)
 class Role:
+    """What the hosts of one inventory group are, and how to look at them."""
+
     title: str
-    scheme: str | None = None  # "http" when the host serves a site
-    port_var: str = ""  # host variables (or role defaults) giving port and health path
-    health_var: str = ""
+    url: Callable[[Host], str] | None = None  # where a person looks
+    probe: Callable[[Host], tuple[bool, str]] | None = None  # (up, what it said)
 
 
-# Inventory group -> what its hosts are. Later topologies add theirs.
-ROLES = {
-    "web_farm": Role("web node (nginx)", "http", "web_node_port", "web_node_health_path"),
-    "clients": Role("client"),
-}
-
-
-def role_of(host: Host) -> Role:
-    for group in host.groups:
-        if group in ROLES:
-            return ROLES[group]
-    return Role(", ".join(host.groups) or "-")
-
-
-def probe(address: str, port: int, path: str, timeout: float = 2.0) -> str:
+def probe_http(address: str, port: int, path: str, timeout: float = 2.0) -> str:
     conn = http.client.HTTPConnection(address, port, timeout=timeout)
     try:
         conn.request("GET", path, headers={"Connection": "close"})
@@ -53,17 +43,49 @@ def probe(address: str, port: int, path: str, timeout: float = 2.0) -> str:
         conn.close()
 
 
-def row(host: Host) -> tuple[list[str], bool]:
-    role = role_of(host)
+def http_role(title: str, port_var: str, health_var: str) -> Role:
+    """A group serving HTTP: its URL, and up when its health path answers 200."""
+    def url(host: Host) -> str:
+        port = int(host.var(port_var))
+        return f"http://{host.address}" + ("" if port == 80 else f":{port}") + "/"
+
+    def probe(host: Host) -> tuple[bool, str]:
+        answer = probe_http(host.address, int(host.var(port_var)), str(host.var(health_var)))
+        return answer.startswith("200"), f"health {answer}"
+
+    return Role(title, url, probe)
+
+
+def topology_roles(root: Path = ROOT) -> dict[str, Role]:
+    """Inventory group -> Role: the clients, plus what each topology declares
+    in tests/<topology>/status.py (a ROLES mapping)."""
+    roles = {"clients": Role("client")}
+    for path in sorted(root.glob("tests/*/status.py")):
+        if path.parent.name == "toolkit":
+            continue
+        name = f"webfarm_status_{path.parent.name}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        roles.update(module.ROLES)
+    return roles
+
+
+def role_of(host: Host, roles: dict[str, Role]) -> Role:
+    for group in host.groups:
+        if group in roles:
+            return roles[group]
+    return Role(", ".join(host.groups) or "-")
+
+
+def row(host: Host, roles: dict[str, Role]) -> tuple[list[str], bool]:
+    role = role_of(host, roles)
     container = hosts.state(host)
-    url, state, up = "-", container, container == "running"
-    if role.scheme:
-        port = int(host.var(role.port_var))
-        url = f"{role.scheme}://{host.address}" + ("" if port == 80 else f":{port}") + "/"
-        if up:
-            answer = probe(host.address, port, str(host.var(role.health_var)))
-            up = answer.startswith("200")
-            state = f"{'up' if up else 'DOWN'}: health {answer}"
+    url, state, up = (role.url(host) if role.url else "-"), container, container == "running"
+    if role.probe and up:
+        up, said = role.probe(host)
+        state = f"{'up' if up else 'DOWN'}: {said}"
     return [host.name, role.title, host.address, url, state], up
 
 
@@ -72,9 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-i", "--inventory", help="inventory (default: inventories/lab)")
     a = p.parse_args(argv)
     inv = Inventory.load(a.inventory)
+    roles = topology_roles()
     rows, all_up = [], True
     for host in inv.hosts():
-        r, up = row(host)
+        r, up = row(host, roles)
         rows.append(r)
         all_up &= up
     print(table(["host", "role", "address", "URL", "state"], rows))

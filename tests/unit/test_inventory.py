@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 import pytest
 
 from toolkit import status
-from toolkit.inventory import ROOT, Inventory
+from toolkit.inventory import ROOT, Host, Inventory
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,8 @@ def test_groups_in_inventory_order(inv):
 def test_host_addresses_containers_and_network(inv):
     web2 = inv.host("web2")
     assert web2.address == "10.213.1.12"
+    with pytest.raises(ValueError, match="set webfarm_address for 'nowhere'"):
+        _ = Host("nowhere", (), {"ansible_host": "nowhere.example.com"}).address
     assert web2.container == "webfarm-mol-web_farm-web2"
     assert web2.network == "webfarm-mol-web_farm"
     assert web2.groups == ("web_farm",)
@@ -33,9 +36,25 @@ def test_unknown_host_is_named(inv):
         inv.host("web9")
 
 
-def test_status_knows_each_group_role(inv):
-    assert status.role_of(inv.host("web1")).title == "web node (nginx)"
-    assert status.role_of(inv.client()).title == "client"
+def test_status_rows_come_from_each_topology(inv):
+    roles = status.topology_roles()
+    assert status.role_of(inv.host("web1"), roles).title == "web node (nginx)"
+    assert status.role_of(inv.client(), roles).title == "client"
+    assert status.role_of(inv.host("web3"), roles).url(inv.host("web3")) == "http://10.213.1.13:8080/"
+
+
+def test_a_topology_registers_its_rows_by_a_status_module(tmp_path):
+    (tmp_path / "tests" / "demo").mkdir(parents=True)
+    (tmp_path / "tests" / "demo" / "status.py").write_text(
+        "from toolkit.status import Role\nROLES = {'demo': Role('demo host')}\n")
+    assert status.topology_roles(tmp_path)["demo"].title == "demo host"
+
+
+def test_urls_follow_each_hosts_port(inv):
+    assert inv.host("web1").url("web_node_port", "/health") == "http://10.213.1.11:80/health"
+    assert inv.host("web3").url("web_node_port") == "http://10.213.1.13:8080/"
+    with pytest.raises(KeyError, match="web1 has no nope_port"):
+        inv.host("web1").url("nope_port")
 
 
 LAB_INVENTORIES = ["inventories/lab", *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("molecule/*/inventory"))]
@@ -65,3 +84,37 @@ def test_role_defaults_fill_what_the_inventory_leaves_out(inv):
     assert web1.var("web_node_port") == 80
     assert web1.var("web_node_health_path") == "/health"
     assert web1.var("web_node_name") is None, "templated defaults are not guessed"
+
+
+def address_plan() -> list[tuple[range, set[str], str]]:
+    """The address plan as docs/testing.md states it: (last octets, groups, what)."""
+    plan = []
+    for line in (ROOT / "docs" / "testing.md").read_text().splitlines():
+        m = re.match(r"^\| \.(\d+)(?:-\.(\d+))? \| (.+?) \|$", line)
+        if m:
+            first, last = int(m[1]), int(m[2] or m[1])
+            plan.append((range(first, last + 1), set(re.findall(r"`([a-z_]+)`", m[3])), m[3]))
+    return plan
+
+
+def test_the_address_plan_is_written_down():
+    blocks = {what for _, _, what in address_plan()}
+    assert any("gateway" in w for w in blocks) and any("virtual IPs" in w for w in blocks)
+    assert any("web_farm" in w for w in blocks)
+
+
+@pytest.mark.parametrize("source", LAB_INVENTORIES)
+def test_lab_inventories_follow_the_address_plan(source):
+    plan = address_plan()
+    vip_block = next(octets for octets, _, what in plan if "virtual IPs" in what)
+    for host in Inventory.load(ROOT / source).hosts():
+        octet = int(host.address.rsplit(".", 1)[1])
+        blocks = [octets for octets, groups, _ in plan if groups & set(host.groups)]
+        assert blocks, f"{source}: no block of the address plan (docs/testing.md) for {host.name}'s groups {host.groups}"
+        assert any(octet in b for b in blocks), f"{source}: {host.name} at .{octet} is outside its block {blocks}"
+        for var, value in host.vars.items():
+            if var.endswith(("_vip", "_vips")):
+                values = value if isinstance(value, list) else [value]
+                for v in values:
+                    address = str(v.get("address") if isinstance(v, dict) else v).split("/")[0]
+                    assert int(address.rsplit(".", 1)[1]) in vip_block, f"{source}: {var} {address} is outside the VIP block"

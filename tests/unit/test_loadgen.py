@@ -1,8 +1,11 @@
-"""The load generator counts every outcome right, against servers on loopback."""
+"""The load generator counts every outcome right, against servers on loopback:
+HTTP, a tiny DNS responder and a tiny Redis responder."""
 from __future__ import annotations
 
 import http.server
 import socket
+import socketserver
+import struct
 import threading
 import time
 
@@ -48,12 +51,13 @@ def test_ok_records_status_and_node(server):
     recs = loadgen.run([server + "/"], count=3, duration=5)
     assert [r["outcome"] for r in recs] == ["ok"] * 3
     assert {r["node"] for r in recs} == {"unit"}
+    assert {r["target"] for r in recs} == {server + "/"}
     assert all(r["t1"] >= r["t0"] for r in recs)
 
 
-def test_http_error_keeps_the_status(server):
+def test_http_error_is_a_bad_answer_with_its_status(server):
     rec = loadgen.run([server + "/down"], count=1, duration=5)[0]
-    assert rec["outcome"] == "http_error"
+    assert rec["outcome"] == "bad_answer"
     assert rec["status"] == 503
 
 
@@ -68,7 +72,7 @@ def test_timeout_when_the_answer_is_late(server):
     assert rec["outcome"] == "timeout"
 
 
-def test_round_robin_over_urls_in_order(server, closed_port):
+def test_round_robin_over_targets_in_order(server, closed_port):
     recs = loadgen.run([server + "/", closed_port], count=4, duration=5)
     assert [r["outcome"] for r in recs] == ["ok", "refused", "ok", "refused"]
     assert [r["i"] for r in recs] == [0, 1, 2, 3]
@@ -94,14 +98,17 @@ def test_stop_file_ends_the_run_early(server, tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"urls": []}, "at least one URL"),
+    ({"targets": []}, "at least one target"),
+    ({"targets": ["ftp://127.0.0.1/"]}, "the scheme must be one of http, dns, redis, tcp"),
+    ({"targets": ["tcp://127.0.0.1"]}, "a tcp target needs a port"),
+    ({"targets": ["dns://127.0.0.1/"]}, "a dns target needs a name"),
     ({"count": 0}, "count must be"),
     ({"duration": 0}, "duration must be"),
     ({"duration": 601}, "duration must be"),
     ({"workers": 65}, "workers must be"),
 ])
 def test_unbounded_or_empty_runs_are_refused(kwargs, message):
-    args = {"urls": ["http://127.0.0.1:9/"], "count": 1, "duration": 1.0, **kwargs}
+    args = {"targets": ["http://127.0.0.1:9/"], "count": 1, "duration": 1.0, **kwargs}
     with pytest.raises(ValueError, match=message):
         loadgen.run(**args)
 
@@ -118,6 +125,121 @@ def test_classify(exc, outcome):
 
 
 def test_cli_prints_one_json_line_per_request(server, capsys):
-    assert loadgen.main(["--url", server + "/", "--count", "2", "--duration", "5"]) == 0
+    assert loadgen.main(["--target", server + "/", "--count", "2", "--duration", "5"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and '"outcome": "ok"' in lines[0]
+
+
+def test_the_first_header_present_names_the_node(server):
+    rec = loadgen.run([server + "/"], count=1, duration=5, headers=("X-Node", "X-Served-By"))[0]
+    assert rec["node"] == "unit"
+
+
+# DNS: a responder on loopback answering like an authoritative server.
+ZONE = {"www.webfarm.test": ["10.213.0.12", "10.213.0.11"], "empty.webfarm.test": []}
+
+
+def dns_responder(sock, stop):
+    while not stop.is_set():
+        try:
+            data, peer = sock.recvfrom(512)
+        except OSError:
+            return
+        qid, = struct.unpack("!H", data[:2])
+        pos, labels = 12, []
+        while data[pos]:
+            labels.append(data[pos + 1:pos + 1 + data[pos]].decode())
+            pos += 1 + data[pos]
+        question = data[12:pos + 5]
+        name = ".".join(labels)
+        records = ZONE.get(name)
+        rcode = 3 if records is None else 0
+        answers = b"".join(b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 5, 4) + socket.inet_aton(a) for a in records or [])
+        header = struct.pack("!HHHHHH", qid, 0x8400 | rcode, 1, len(records or []), 0, 0)
+        sock.sendto(header + question + answers, peer)
+
+
+@pytest.fixture(scope="module")
+def dns_server():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    stop = threading.Event()
+    threading.Thread(target=dns_responder, args=(sock, stop), daemon=True).start()
+    yield f"dns://127.0.0.1:{sock.getsockname()[1]}"
+    stop.set()
+    sock.close()
+
+
+def test_dns_answer_lists_the_records_in_address_order(dns_server):
+    rec = loadgen.run([dns_server + "/www.webfarm.test"], count=1, duration=5)[0]
+    assert (rec["outcome"], rec["status"], rec["answer"]) == ("ok", 0, "10.213.0.11,10.213.0.12")
+
+
+@pytest.mark.parametrize("name, rcode", [("nope.webfarm.test", 3), ("empty.webfarm.test", 0)])
+def test_dns_nxdomain_or_no_record_is_a_bad_answer(dns_server, name, rcode):
+    rec = loadgen.run([f"{dns_server}/{name}"], count=1, duration=5)[0]
+    assert (rec["outcome"], rec["status"]) == ("bad_answer", rcode)
+
+
+def test_dns_without_a_server_is_refused_or_times_out():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    rec = loadgen.run([f"dns://127.0.0.1:{port}/www.webfarm.test"], count=1, duration=5, timeout=0.3)[0]
+    assert rec["outcome"] in ("refused", "timeout")
+
+
+def test_dns_query_refuses_a_bad_name():
+    with pytest.raises(ValueError, match="is not a DNS name"):
+        loadgen.dns_query(1, "a" * 64 + ".test")
+
+
+def test_dns_answer_of_another_query_is_an_error():
+    with pytest.raises(ValueError, match="does not match"):
+        loadgen.dns_answer(1, struct.pack("!HHHHHH", 2, 0x8400, 0, 0, 0, 0))
+
+
+# Redis: a responder speaking just enough RESP for AUTH and PING.
+class RedisHandler(socketserver.StreamRequestHandler):
+    password = "s3cret"
+
+    def handle(self):
+        authed = False
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            args = [self.rfile.readline() and self.rfile.readline().strip().decode() for _ in range(int(line[1:]))]
+            if args[0] == "AUTH":
+                authed = args[-1] == self.password
+                self.wfile.write(b"+OK\r\n" if authed else b"-WRONGPASS invalid username-password pair\r\n")
+            elif args[0] == "PING":
+                self.wfile.write(b"+PONG\r\n" if authed else b"-NOAUTH Authentication required.\r\n")
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), RedisHandler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.mark.parametrize("auth, outcome, answer", [
+    (":s3cret@", "ok", "+PONG"),
+    ("monitor:s3cret@", "ok", "+PONG"),
+    (":wrong@", "bad_answer", "-WRONGPASS invalid username-password pair"),
+    ("", "bad_answer", "-NOAUTH Authentication required."),
+])
+def test_redis_ping_after_auth(redis_server, auth, outcome, answer):
+    rec = loadgen.run([f"redis://{auth}127.0.0.1:{redis_server}"], count=1, duration=5)[0]
+    assert (rec["outcome"], rec["answer"]) == (outcome, answer)
+
+
+def test_tcp_connect_is_ok_when_accepted_and_refused_when_closed(redis_server, closed_port):
+    port = closed_port.rsplit(":", 1)[1].strip("/")
+    recs = loadgen.run([f"tcp://127.0.0.1:{redis_server}", f"tcp://127.0.0.1:{port}"], count=2, duration=5)
+    assert [r["outcome"] for r in recs] == ["ok", "refused"]

@@ -8,8 +8,8 @@ from toolkit.report import Result, outage_window, summarize, summary_table, tabl
 A, B = "http://10.213.0.11/", "http://10.213.0.12/"
 
 
-def res(i, url, t0, outcome="ok", dt=0.01):
-    return Result(i, url, t0, t0 + dt, outcome, 200 if outcome == "ok" else None)
+def res(i, target, t0, outcome="ok", dt=0.01):
+    return Result(i, target, t0, t0 + dt, outcome, 200 if outcome == "ok" else None)
 
 
 def sample():
@@ -21,9 +21,9 @@ def sample():
 def test_failed_and_total_per_target():
     s = summarize(sample())
     assert (s.total, s.ok, s.failed) == (8, 6, 2)
-    assert s.by_url[A] == {"total": 4, "ok": 4}
-    assert s.by_url[B] == {"total": 4, "ok": 2, "failed": 2}
-    assert s.failed_urls() == {B}
+    assert s.by_target[A] == {"total": 4, "ok": 4}
+    assert s.by_target[B] == {"total": 4, "ok": 2, "failed": 2}
+    assert s.failed_targets() == {B}
     assert s.by_outcome["timeout"] == 1 and s.by_outcome["refused"] == 1
 
 
@@ -45,7 +45,7 @@ def test_window_without_recovery():
 
 def test_unknown_outcome_is_refused():
     with pytest.raises(ValueError, match="unknown outcome"):
-        Result.from_record({"i": 0, "url": A, "t0": 0, "t1": 1, "outcome": "maybe"})
+        Result.from_record({"i": 0, "target": A, "t0": 0, "t1": 1, "outcome": "maybe"})
 
 
 def test_tables_align_columns():
@@ -54,3 +54,13 @@ def test_tables_align_columns():
     report = summary_table(summarize(sample()), {A: "web1", B: "web2"})
     assert "web2    4         2   2       1.50" in report
     assert report.splitlines()[-1].startswith("all     8")
+
+
+def test_recap_reads_each_hosts_counts():
+    from toolkit.playbook import recap
+
+    out = ("PLAY RECAP *****\nweb1   : ok=15   changed=0    unreachable=0    failed=0    skipped=2\n"
+           "web2                       : ok=13   changed=3    unreachable=0    failed=1\n\n")
+    assert recap(out) == {"web1": {"ok": 15, "changed": 0, "unreachable": 0, "failed": 0, "skipped": 2},
+                          "web2": {"ok": 13, "changed": 3, "unreachable": 0, "failed": 1}}
+    assert recap("no recap here") == {}

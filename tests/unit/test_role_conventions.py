@@ -48,3 +48,33 @@ def test_a_stale_table_is_reported(tmp_path):
         "roles/demo/README.md: variable table differs from meta/argument_specs.yml (run make docs)"]
     assert role_docs.stale_readmes(tmp_path, write=True) == []
     assert "| `demo_port` | int | `80` | Port. |" in (role / "README.md").read_text()
+
+
+TESTED_RELEASES = {"bookworm", "trixie"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_roles_state_the_releases_they_support(role):
+    meta = yaml.safe_load((ROOT / "roles" / role / "meta" / "main.yml").read_text())
+    platforms = {p["name"]: set(p["versions"]) for p in meta["galaxy_info"]["platforms"]}
+    assert platforms.get("Debian") == TESTED_RELEASES, f"{role}: Debian releases {platforms.get('Debian')}"
+    for path in (ROOT / "roles" / role / "vars").glob("*.yml"):
+        assert path.stem == "main" or path.stem in TESTED_RELEASES, f"{path}: release vars are named vars/<codename>.yml"
+
+
+PLUGIN_FILES = sorted(str(p.relative_to(ROOT)) for d in ("filter_plugins", "library") for p in (ROOT / d).glob("*.py"))
+MODULES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "library").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", PLUGIN_FILES)
+def test_plugin_files_cannot_shadow_a_package(path):
+    """filter_plugins/ and library/ are on the tests' import path: a
+    library/redis.py would hide the real redis package."""
+    assert path.split("/")[-1].startswith("webfarm_"), f"{path}: name plugin files webfarm_<concern>.py"
+
+
+@pytest.mark.parametrize("path", MODULES)
+def test_modules_document_themselves_and_stay_thin(path):
+    text = (ROOT / path).read_text()
+    for part in ("DOCUMENTATION = ", "EXAMPLES = ", "RETURN = ", "def run_module(", "supports_check_mode=True"):
+        assert part in text, f"{path} lacks {part.strip(' =(')}"

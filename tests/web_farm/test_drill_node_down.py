@@ -33,10 +33,10 @@ def test_down_node_failures_are_charged_to_that_node_only(inventory, how):
     nodes = inventory.hosts("web_farm")
     assert len(nodes) >= 2, "the drill needs at least two web nodes"
     victim = nodes[len(nodes) // 2]
-    urls = {n.name: n.web_url() for n in nodes}
+    urls = {n.name: n.url("web_node_port") for n in nodes}
 
     load = Load(inventory.client(), list(urls.values()), count=20000, duration=60, timeout=0.5, interval=0.01,
-                header=victim.var("web_node_header"))
+                headers=[n.var("web_node_header") for n in nodes])
     load.start()
     down = back = None
     try:
@@ -58,11 +58,11 @@ def test_down_node_failures_are_charged_to_that_node_only(inventory, how):
     victim_url = urls[victim.name]
     assert summary.total > 100, "the load generator sent too few requests to judge"
     assert summary.failed > 0, f"a {how} node must fail the requests sent to it"
-    assert summary.failed_urls() == {victim_url}, f"failures charged to other nodes: {summary.by_url}"
+    assert summary.failed_targets() == {victim_url}, f"failures charged to other nodes: {summary.by_target}"
     for name, u in urls.items():
         if name != victim.name:
-            assert summary.by_url[u]["ok"] == summary.by_url[u]["total"]
-            assert {r.node for r in results if r.url == u} == {name}
+            assert summary.by_target[u]["ok"] == summary.by_target[u]["total"]
+            assert {r.node for r in results if r.target == u} == {name}
 
     window = summary.window_for(victim_url)
     assert window is not None
@@ -71,6 +71,6 @@ def test_down_node_failures_are_charged_to_that_node_only(inventory, how):
     assert window.start >= down.t0 - 0.1
     assert window.end <= back.t1 + 5
     assert window.recovered is not None, f"{victim.name} never answered again after coming back"
-    assert {r.node for r in results if r.url == victim_url and r.ok and r.t0 >= window.end} == {victim.name}
+    assert {r.node for r in results if r.target == victim_url and r.ok and r.t0 >= window.end} == {victim.name}
     # Every failure is a client-visible network outcome, never a wrong answer.
     assert {r.outcome for r in results if not r.ok} <= {"timeout", "refused", "unreachable", "reset"}

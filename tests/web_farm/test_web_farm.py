@@ -25,7 +25,7 @@ def http_get(client, url):
 
 
 def url(node, path="/"):
-    return node.inv.web_url(path)
+    return node.inv.url("web_node_port", path)
 
 
 def health_url(node):
@@ -37,9 +37,7 @@ def header(node):
 
 
 def test_nginx_is_running_and_enabled_at_boot(web_node):
-    nginx = web_node.host.service("nginx")
-    assert nginx.is_running
-    assert nginx.is_enabled
+    web_node.assert_running("nginx")
 
 
 def test_node_answers_client_with_its_own_name(web_node, client):
