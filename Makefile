@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help setup lab lab-check lab-status lab-down drill test lint unit molecule docs
+.PHONY: help setup lab lab-check lab-status lab-down clean drill test lint unit docs bench bench-converge
 
 help: ## show the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,6 +22,9 @@ lab-status: ## print the lab's table of hosts
 lab-down: ## remove the lab's containers, volumes and network (nothing else)
 	scripts/lab down
 
+clean: ## lab-down, then remove everything labelled webfarm: the apt cache, scenarios, base images
+	scripts/lab clean
+
 drill: ## run the failure drills against the running lab
 	scripts/lab drill
 
@@ -39,3 +42,9 @@ unit: ## unit tests of the plugins and the toolkit only
 docs: ## regenerate the variable tables in the role READMEs
 	scripts/setup venv
 	.venv/bin/python scripts/role_docs.py --write
+
+bench: bench-converge ## every benchmark, one table each
+
+bench-converge: ## converge time of 3, 12 and 24 web nodes, stock Ansible and Mitogen
+	scripts/setup all
+	PYTHONPATH=tests .venv/bin/python bench/converge.py
