@@ -60,3 +60,17 @@ def test_a_virtual_ip_on_a_host_address_stops_the_play(tmp_path):
     out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"},
                        {"webfarm_address": "10.213.0.12", "demo_vips": ["10.213.0.11"]})
     assert_stopped_before_changes(out, "host 'web1' and demo_vips both claim the address 10.213.0.11")
+
+
+def test_every_bad_value_is_named_at_once(tmp_path):
+    out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"},
+                       {"webfarm_address": "10.213.0.12", "web_node_header": "X Y", "web_node_health_path": "health"})
+    assert_stopped_before_changes(out, 'web_node_header = "X Y": takes letters')
+    assert 'web_node_health_path = "health": must start with /' in out.stdout + out.stderr
+
+
+def test_a_package_spec_that_is_not_a_plain_name_is_refused(tmp_path):
+    out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"},
+                       {"webfarm_address": "10.213.0.12", "web_node_packages": ["nginx=1.22"]})
+    assert_stopped_before_changes(out, "web_node_packages")
+    assert "must list Debian package names" in out.stdout + out.stderr
