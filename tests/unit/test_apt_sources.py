@@ -21,6 +21,7 @@ def host(tmp_path, monkeypatch):
     (tmp_path / "os-release").write_text('ID=debian\nVERSION_CODENAME=bookworm\n')
     monkeypatch.setattr(apt_sources, "APT", str(tmp_path / "apt"))
     monkeypatch.setenv("WEBFARM_OS_RELEASE", str(tmp_path / "os-release"))
+    monkeypatch.delenv("WEBFARM_SUITE", raising=False)  # the image follows the host unless a test says otherwise
     return tmp_path / "apt"
 
 
@@ -74,6 +75,5 @@ def test_another_release_renames_the_hosts_suites_on_the_same_mirrors(host, monk
     assert "bookworm" not in out
 
 
-def test_the_release_defaults_to_the_hosts(host, monkeypatch):
-    monkeypatch.delenv("WEBFARM_SUITE", raising=False)
+def test_the_release_defaults_to_the_hosts(host):
     assert apt_sources.suite() == "bookworm"

@@ -6,6 +6,8 @@ Tests marked `drill` change a node and put it back; the others only read.
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from toolkit.playbook import run_playbook
@@ -34,6 +36,11 @@ def health_url(node):
 
 def header(node):
     return node.inv.var("web_node_header").lower()
+
+
+@pytest.mark.skipif(not os.environ.get("WEBFARM_SUITE"), reason="WEBFARM_SUITE selects no Debian release")
+def test_node_runs_the_selected_debian_release(web_node):
+    assert web_node.host.system_info.codename == os.environ["WEBFARM_SUITE"]
 
 
 def test_nginx_is_running_and_enabled_at_boot(web_node):
