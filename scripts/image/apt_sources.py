@@ -10,6 +10,7 @@ the lab containers.
     apt_sources.py mirror     the URI serving the image's main suite
     apt_sources.py sources    a deb822 sources file for the image
     apt_sources.py conf       the host's Acquire:: settings (proxy, validity)
+    apt_sources.py proxy      the host's HTTP proxy for apt (host:port), or nothing
 
 The image may follow another release than the host (WEBFARM_SUITE=trixie on
 a bookworm host): the host's entries for its own release are copied with the
@@ -26,8 +27,14 @@ import sys
 APT = os.environ.get("WEBFARM_APT_ROOT", "/etc/apt")
 DISTRO_KEYRINGS = (
     "/usr/share/keyrings/debian-archive-keyring.gpg",
+    "/usr/share/keyrings/debian-archive-keyring.pgp",
     "/usr/share/keyrings/ubuntu-archive-keyring.gpg",
 )
+# While the image is built: its root, where a Signed-By keyring must exist
+# to be named (another release may ship it under another name).
+IMAGE_ROOT = os.environ.get("WEBFARM_IMAGE_ROOT", "")
+# Releases without -updates and -security suites.
+ROLLING = ("sid", "unstable")
 
 
 def os_release() -> dict[str, str]:
@@ -53,6 +60,9 @@ def suite() -> str:
     name = os.environ.get("WEBFARM_SUITE", "").strip() or codename()
     if not re.fullmatch(r"[a-z][a-z0-9]*", name):
         raise SystemExit(f"apt_sources: WEBFARM_SUITE={name!r} is not a release codename (for example bookworm, trixie)")
+    if name != codename() and os_release().get("ID") != "debian":
+        raise SystemExit(f"apt_sources: WEBFARM_SUITE={name} needs a Debian host: the image comes from the host's own "
+                         f"mirrors, which serve {codename()}")
     return name
 
 
@@ -126,8 +136,9 @@ def distro_entries() -> list[dict[str, str]]:
         suites = [s for s in entry.get("Suites", "").split() if s.split("-")[0].split("/")[0] == name]
         if not suites or not entry.get("URIs"):
             continue
-        renamed = [target + s[len(name):] for s in suites]
-        keep.append({**entry, "Suites": " ".join(renamed)})
+        renamed = [target + s[len(name):] for s in suites if target not in ROLLING or s == name]
+        if renamed:
+            keep.append({**entry, "Suites": " ".join(renamed)})
     if not keep:
         raise SystemExit(f"apt_sources: no enabled apt source for '{name}' in {APT}")
     return keep
@@ -150,8 +161,9 @@ def sources() -> str:
             f"Suites: {entry['Suites']}",
             f"Components: {entry.get('Components', 'main')}",
         ]
-        if entry.get("Signed-By") in DISTRO_KEYRINGS:
-            lines.append(f"Signed-By: {entry['Signed-By']}")
+        key = entry.get("Signed-By", "")
+        if key in DISTRO_KEYRINGS and (not IMAGE_ROOT or os.path.exists(IMAGE_ROOT + key)):
+            lines.append(f"Signed-By: {key}")
         out.append("\n".join(lines))
     return "\n\n".join(out) + "\n"
 
@@ -169,8 +181,21 @@ def conf() -> str:
     return "".join(out)
 
 
+def proxy() -> str:
+    """host:port of the HTTP proxy the host's apt uses, or an empty string."""
+    found = ""
+    for path in sorted(glob.glob(os.path.join(APT, "apt.conf.d", "*"))) + [os.path.join(APT, "apt.conf")]:
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                for m in re.finditer(r'Acquire::http::Proxy\s+"http://(?:[^@"/]*@)?([^/":]+(?::\d+)?)/?"\s*;', fh.read()):
+                    found = m.group(1)  # the last setting wins, as in apt
+    if found and ":" not in found:
+        found += ":80"
+    return found
+
+
 def main(argv: list[str]) -> int:
-    commands = {"codename": codename, "suite": suite, "mirror": mirror, "sources": sources, "conf": conf}
+    commands = {"codename": codename, "suite": suite, "mirror": mirror, "sources": sources, "conf": conf, "proxy": proxy}
     if len(argv) != 2 or argv[1] not in commands:
         print(f"usage: {argv[0]} {{{','.join(commands)}}}", file=sys.stderr)
         return 2

@@ -25,7 +25,7 @@ debootstrap --variant=minbase --include="$include" "$suite" "$rootfs" "$mirror" 
 
 # apt inside the containers uses the host's own sources and Acquire settings.
 rm -f "$rootfs/etc/apt/sources.list"
-python3 "$here/apt_sources.py" sources >"$rootfs/etc/apt/sources.list.d/webfarm-host.sources"
+WEBFARM_IMAGE_ROOT=$rootfs python3 "$here/apt_sources.py" sources >"$rootfs/etc/apt/sources.list.d/webfarm-host.sources"
 python3 "$here/apt_sources.py" conf >"$rootfs/etc/apt/apt.conf.d/90webfarm-host"
 
 # Lab only: dpkg skips fsync, as Docker's own Debian images do (a container

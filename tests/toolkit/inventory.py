@@ -58,11 +58,13 @@ class Host:
         return str(self.vars["webfarm_lab_network"])
 
     def url(self, port_var: str, path: str = "/", scheme: str = "http") -> str:
-        """A URL on this host, at the port its port_var gives (inventory or role default)."""
+        """A URL on this host, at the port its port_var gives (inventory or
+        role default); the scheme's own port is left out."""
         port = self.var(port_var)
         if port is None:
             raise KeyError(f"host {self.name} has no {port_var} and no role declares a default for it")
-        return f"{scheme}://{self.address}:{port}{path}"
+        default = {"http": 80, "https": 443}.get(scheme)
+        return f"{scheme}://{self.address}" + ("" if int(port) == default else f":{port}") + path
 
     def var(self, key: str, default: Any = None) -> Any:
         """The inventory's value, else the role's default, else default."""

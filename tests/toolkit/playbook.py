@@ -38,3 +38,17 @@ def recap(stdout: str) -> dict[str, dict[str, int]]:
     for host, counts in re.findall(r"^(\S+)\s+:\s+(.*)$", tail, re.M):
         out[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)}
     return out
+
+
+def main(argv: list[str]) -> int:
+    """python -m toolkit.playbook changed LOG: the sum of changed= in LOG's PLAY RECAP."""
+    if len(argv) != 3 or argv[1] != "changed":
+        print("usage: python -m toolkit.playbook changed LOG", file=sys.stderr)
+        return 2
+    with open(argv[2], encoding="utf-8", errors="replace") as fh:
+        print(sum(counts.get("changed", 0) for counts in recap(fh.read()).values()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

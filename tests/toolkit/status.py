@@ -46,8 +46,7 @@ def probe_http(address: str, port: int, path: str, timeout: float = 2.0) -> str:
 def http_role(title: str, port_var: str, health_var: str) -> Role:
     """A group serving HTTP: its URL, and up when its health path answers 200."""
     def url(host: Host) -> str:
-        port = int(host.var(port_var))
-        return f"http://{host.address}" + ("" if port == 80 else f":{port}") + "/"
+        return host.url(port_var)
 
     def probe(host: Host) -> tuple[bool, str]:
         answer = probe_http(host.address, int(host.var(port_var)), str(host.var(health_var)))

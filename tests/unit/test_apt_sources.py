@@ -77,3 +77,45 @@ def test_another_release_renames_the_hosts_suites_on_the_same_mirrors(host, monk
 
 def test_the_release_defaults_to_the_hosts(host):
     assert apt_sources.suite() == "bookworm"
+
+
+def test_a_keyring_the_image_lacks_is_not_named(host, monkeypatch, tmp_path):
+    (host / "sources.list.d" / "debian.sources").write_text(
+        f"Types: deb\nURIs: {MIRROR}\nSuites: bookworm\nComponents: main\n"
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.pgp\n")
+    assert "Signed-By: /usr/share/keyrings/debian-archive-keyring.pgp" in apt_sources.sources()
+    monkeypatch.setattr(apt_sources, "IMAGE_ROOT", str(tmp_path / "rootfs"))
+    assert "Signed-By" not in apt_sources.sources()
+    (tmp_path / "rootfs" / "usr/share/keyrings").mkdir(parents=True)
+    (tmp_path / "rootfs" / "usr/share/keyrings/debian-archive-keyring.pgp").write_text("")
+    assert "Signed-By: /usr/share/keyrings/debian-archive-keyring.pgp" in apt_sources.sources()
+
+
+def test_sid_has_no_updates_or_security_suites(host, monkeypatch):
+    (host / "sources.list.d" / "debian.sources").write_text(
+        f"Types: deb\nURIs: {MIRROR}\nSuites: bookworm bookworm-updates\nComponents: main\n\n"
+        f"Types: deb\nURIs: {MIRROR}-security\nSuites: bookworm-security\nComponents: main\n")
+    monkeypatch.setenv("WEBFARM_SUITE", "sid")
+    out = apt_sources.sources()
+    assert f"URIs: {MIRROR}\nSuites: sid\n" in out
+    assert "-updates" not in out and "-security" not in out
+
+
+def test_another_release_needs_a_debian_host(host, monkeypatch, tmp_path):
+    (tmp_path / "os-release").write_text('ID=ubuntu\nVERSION_CODENAME=noble\n')
+    monkeypatch.setenv("WEBFARM_SUITE", "trixie")
+    with pytest.raises(SystemExit, match="WEBFARM_SUITE=trixie needs a Debian host"):
+        apt_sources.suite()
+    monkeypatch.setenv("WEBFARM_SUITE", "noble")
+    assert apt_sources.suite() == "noble"
+
+
+@pytest.mark.parametrize("conf, expected", [
+    ('Acquire::http::Proxy "http://proxy.invalid:3128/";\n', "proxy.invalid:3128"),
+    ('Acquire::http::Proxy "http://user:pw@proxy.invalid/";\n', "proxy.invalid:80"),
+    ('Acquire::https::Proxy "http://tls.invalid:3128/";\n', ""),
+    ("", ""),
+])
+def test_the_hosts_http_proxy_is_found(host, conf, expected):
+    (host / "apt.conf.d" / "80proxy").write_text(conf)
+    assert apt_sources.proxy() == expected

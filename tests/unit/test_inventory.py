@@ -5,6 +5,7 @@ import ipaddress
 import re
 
 import pytest
+import yaml
 
 from toolkit import status
 from toolkit.inventory import ROOT, Host, Inventory
@@ -51,7 +52,7 @@ def test_a_topology_registers_its_rows_by_a_status_module(tmp_path):
 
 
 def test_urls_follow_each_hosts_port(inv):
-    assert inv.host("web1").url("web_node_port", "/health") == "http://10.213.1.11:80/health"
+    assert inv.host("web1").url("web_node_port", "/health") == "http://10.213.1.11/health"
     assert inv.host("web3").url("web_node_port") == "http://10.213.1.13:8080/"
     with pytest.raises(KeyError, match="web1 has no nope_port"):
         inv.host("web1").url("nope_port")
@@ -72,11 +73,16 @@ def test_lab_inventories_use_their_own_names_and_subnet(source):
     assert all(ipaddress.ip_address(h.address) in subnet for h in hosts)
 
 
-def test_lab_subnets_do_not_overlap():
+def test_lab_subnets_do_not_overlap_and_may_use_the_apt_cache():
+    cache = yaml.safe_load((ROOT / "playbooks" / "vars" / "lab_apt_cache.yml").read_text())
+    bench = re.search(r'SUBNET.*?"([0-9.]+)"', (ROOT / "bench" / "converge.py").read_text())[1] + ".0/24"
     subnets = [ipaddress.ip_network(Inventory.load(ROOT / s).hosts()[0].var("webfarm_lab_subnet")) for s in LAB_INVENTORIES]
+    subnets += [ipaddress.ip_network(cache["lab_apt_cache_subnet"]), ipaddress.ip_network(bench)]
     for i, a in enumerate(subnets):
         for b in subnets[i + 1:]:
             assert not a.overlaps(b), f"{a} overlaps {b}: the lab and every scenario need their own subnet"
+    clients = ipaddress.ip_network(cache["lab_apt_cache_clients"])
+    assert all(s.subnet_of(clients) for s in subnets), f"the apt cache serves {clients} only"
 
 
 def test_role_defaults_fill_what_the_inventory_leaves_out(inv):

@@ -64,3 +64,12 @@ def test_recap_reads_each_hosts_counts():
     assert recap(out) == {"web1": {"ok": 15, "changed": 0, "unreachable": 0, "failed": 0, "skipped": 2},
                           "web2": {"ok": 13, "changed": 3, "unreachable": 0, "failed": 1}}
     assert recap("no recap here") == {}
+
+
+def test_recap_cli_sums_the_changes(tmp_path, capsys):
+    from toolkit.playbook import main
+
+    log = tmp_path / "run.log"
+    log.write_text("PLAY RECAP\nweb1 : ok=3 changed=2 failed=0\nweb2 : ok=3 changed=1 failed=0\n")
+    assert main(["playbook", "changed", str(log)]) == 0
+    assert capsys.readouterr().out.strip() == "3"
