@@ -139,6 +139,29 @@ def webfarm_nodes(
     return nodes
 
 
+def webfarm_health_urls(nodes: Sequence[Mapping[str, Any]], hostvars: Mapping[str, Mapping[str, Any]],
+                        path_var: str, default_path: str = "/health") -> list[dict[str, Any]]:
+    """webfarm_nodes output (with ports) plus each node's health URL, whose
+    path is the node's path_var (default_path when unset).
+
+    Example::
+
+        {{ groups['web_farm'] | webfarm_nodes(hostvars, 'web_node_port', 80)
+           | webfarm_health_urls(hostvars, 'web_node_health_path', '/health') }}
+        -> [{'name': 'web1', 'address': '10.213.0.11', 'port': 80, 'url': 'http://10.213.0.11/health'}, ...]
+    """
+    out = []
+    for node in nodes:
+        if "port" not in node:
+            raise _fail("webfarm_health_urls", f"node {node.get('name')!r} has no port: call webfarm_nodes with a port variable")
+        path = str(hostvars.get(node["name"], {}).get(path_var) or default_path)
+        if not path.startswith("/") or any(c.isspace() for c in path):
+            raise _fail("webfarm_health_urls", f"host '{node['name']}': {path_var} {path!r} is not a URL path")
+        port = "" if int(node["port"]) == 80 else f":{node['port']}"
+        out.append({**node, "url": f"http://{node['address']}{port}{path}"})
+    return out
+
+
 def _vip_values(var: str, value: Any) -> list[str]:
     """The addresses a *_vip or *_vips variable holds, as strings."""
     if var.endswith("_vip"):
@@ -216,4 +239,5 @@ class FilterModule:
         return {
             "webfarm_nodes": webfarm_nodes,
             "webfarm_declared_addresses": webfarm_declared_addresses,
+            "webfarm_health_urls": webfarm_health_urls,
         }

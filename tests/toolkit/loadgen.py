@@ -6,7 +6,12 @@ it to the lab's client container (`docker exec CLIENT python3 -c SOURCE ...`).
 Each request opens a new connection, as a first visit would. Targets are
 URLs, and their scheme says what one request is:
 
-    http://HOST[:PORT]/PATH            a GET; ok below status 400
+    http://HOST[:PORT]/PATH            a GET; ok below status 400. A host
+                                       name is resolved anew for each request:
+                                       with --resolve all (the default) the
+                                       client tries each address in turn, as
+                                       browsers do; with --resolve first, only
+                                       the first (answer then holds it)
     dns://SERVER[:PORT]/NAME           one UDP query for NAME's A records (no
                                        recursion asked); ok on NOERROR with
                                        at least one record
@@ -91,11 +96,16 @@ def _port(parts: urllib.parse.SplitResult) -> int:
     return parts.port or DEFAULT_PORTS[parts.scheme]
 
 
-def probe_http(parts: urllib.parse.SplitResult, timeout: float, headers: Sequence[str], rec: dict[str, Any]) -> None:
+def probe_http(parts: urllib.parse.SplitResult, timeout: float, headers: Sequence[str], rec: dict[str, Any],
+               resolve: str = "all") -> None:
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    conn = http.client.HTTPConnection(parts.hostname, _port(parts), timeout=timeout)
+    host = parts.hostname
+    if resolve == "first":
+        host = socket.getaddrinfo(parts.hostname, _port(parts), socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+        rec["answer"] = host
+    conn = http.client.HTTPConnection(host, _port(parts), timeout=timeout)
     try:
-        conn.request("GET", path, headers={"Connection": "close", "User-Agent": "webfarm-loadgen"})
+        conn.request("GET", path, headers={"Host": parts.netloc, "Connection": "close", "User-Agent": "webfarm-loadgen"})
         resp = conn.getresponse()
         resp.read()
         rec["status"] = resp.status
@@ -186,14 +196,14 @@ def probe_tcp(parts: urllib.parse.SplitResult, timeout: float, rec: dict[str, An
         rec["outcome"] = "ok"
 
 
-def request(target: str, timeout: float, headers: Sequence[str] = ("X-Served-By",)) -> dict[str, Any]:
+def request(target: str, timeout: float, headers: Sequence[str] = ("X-Served-By",), resolve: str = "all") -> dict[str, Any]:
     """One request to target on a new connection; never raises."""
     rec: dict[str, Any] = {"target": target, "t0": time.time(), "status": None, "node": None,
                            "answer": None, "error": None}
     try:
         parts = parse_target(target)
         if parts.scheme == "http":
-            probe_http(parts, timeout, headers, rec)
+            probe_http(parts, timeout, headers, rec, resolve)
         elif parts.scheme == "dns":
             probe_dns(parts, timeout, rec)
         elif parts.scheme == "redis":
@@ -208,8 +218,11 @@ def request(target: str, timeout: float, headers: Sequence[str] = ("X-Served-By"
 
 
 def run(targets: list[str], count: int, duration: float, timeout: float = 1.0, interval: float = 0.0,
-        workers: int = 1, headers: Sequence[str] = ("X-Served-By",), stop_file: str | None = None) -> list[dict[str, Any]]:
+        workers: int = 1, headers: Sequence[str] = ("X-Served-By",), stop_file: str | None = None,
+        resolve: str = "all") -> list[dict[str, Any]]:
     """Send at most count requests for at most duration seconds; return their records in order."""
+    if resolve not in ("all", "first"):
+        raise ValueError("resolve must be all or first")
     if not targets:
         raise ValueError("at least one target is needed")
     for target in targets:
@@ -237,7 +250,7 @@ def run(targets: list[str], count: int, duration: float, timeout: float = 1.0, i
 
     def worker() -> None:
         while (i := take()) is not None:
-            rec = request(targets[i % len(targets)], timeout, headers)
+            rec = request(targets[i % len(targets)], timeout, headers, resolve)
             rec["i"] = i
             with lock:
                 records.append(rec)
@@ -263,10 +276,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1, help="requests in flight at once")
     p.add_argument("--header", action="append", help="HTTP response header naming the node (repeat: first found wins)")
     p.add_argument("--stop-file", help="end the run early once this file exists")
+    p.add_argument("--resolve", choices=("all", "first"), default="all",
+                   help="HTTP by name: try every address in turn (all), or the first only (first)")
     a = p.parse_args(argv)
     try:
         records = run(a.target, a.count, a.duration, a.timeout, a.interval, a.workers,
-                      tuple(a.header or ("X-Served-By",)), a.stop_file)
+                      tuple(a.header or ("X-Served-By",)), a.stop_file, a.resolve)
     except ValueError as exc:
         p.error(str(exc))
     out = sys.stdout

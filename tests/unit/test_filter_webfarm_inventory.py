@@ -165,3 +165,16 @@ def test_a_bad_host_address_is_named_but_hosts_reached_by_name_are_skipped():
     assert webfarm_declared_addresses({"db": {"ansible_host": "db.example.com"}}, ["db"]) == {}
     with pytest.raises(AnsibleFilterError, match="webfarm_address 'nope' is not a valid IPv4 address"):
         webfarm_declared_addresses({"db": {"webfarm_address": "nope"}}, ["db"])
+
+
+def test_health_urls_follow_each_members_port_and_path():
+    from webfarm_inventory import webfarm_health_urls
+
+    nodes = webfarm_nodes(["web1", "web2"], {**HOSTVARS, "web2": {**HOSTVARS["web2"], "web_node_health_path": "/healthz"}},
+                          "web_node_port", 80)
+    urls = webfarm_health_urls(nodes, {"web2": {"web_node_health_path": "/healthz"}}, "web_node_health_path", "/health")
+    assert [u["url"] for u in urls] == ["http://10.213.0.11/health", "http://10.213.0.12:8080/healthz"]
+    with pytest.raises(AnsibleFilterError, match="has no port"):
+        webfarm_health_urls(webfarm_nodes(["web1"], HOSTVARS), {}, "web_node_health_path")
+    with pytest.raises(AnsibleFilterError, match="'web1': web_node_health_path 'health' is not a URL path"):
+        webfarm_health_urls(nodes[:1], {"web1": {"web_node_health_path": "health"}}, "web_node_health_path")

@@ -243,3 +243,12 @@ def test_tcp_connect_is_ok_when_accepted_and_refused_when_closed(redis_server, c
     port = closed_port.rsplit(":", 1)[1].strip("/")
     recs = loadgen.run([f"tcp://127.0.0.1:{redis_server}", f"tcp://127.0.0.1:{port}"], count=2, duration=5)
     assert [r["outcome"] for r in recs] == ["ok", "refused"]
+
+
+def test_by_name_the_first_address_only_is_tried_when_asked(server):
+    port = server.rsplit(":", 1)[1]
+    rec = loadgen.run([f"http://localhost:{port}/"], count=1, duration=5, resolve="first")[0]
+    assert (rec["outcome"], rec["answer"]) == ("ok", "127.0.0.1")
+    assert loadgen.run([f"http://localhost:{port}/"], count=1, duration=5)[0]["answer"] is None
+    with pytest.raises(ValueError, match="resolve must be all or first"):
+        loadgen.run([server], count=1, duration=1, resolve="some")

@@ -1,0 +1,124 @@
+"""webfarm DNS filters: the records Ansible owns in a round-robin zone.
+
+Pure functions of their inputs. Bad input raises AnsibleFilterError naming
+the variable and the value, before any host changes.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_NAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*$", re.I)
+TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "SRV", "TXT")
+
+
+def _fail(msg: str) -> AnsibleFilterError:
+    return AnsibleFilterError(f"webfarm_dns_records: {msg}")
+
+
+def dns_name_problem(name: Any, relative: bool = False) -> str:
+    """'' when name is a valid DNS name (relative: one or more labels, or '@'),
+    else what is wrong with it.
+
+    Example::
+
+        {{ 'www..webfarm.test' | webfarm_dns_name_problem }}
+        -> "has an empty label (two dots in a row, or a dot at an end)"
+    """
+    text = str(name).rstrip(".") if not relative else str(name)
+    if relative and text == "@":
+        return ""
+    if not text:
+        return "is empty"
+    if len(text) > 253:
+        return f"is {len(text)} characters long (253 at most)"
+    for label in text.split("."):
+        if not label:
+            return "has an empty label (two dots in a row, or a dot at an end)"
+        if len(label) > 63:
+            return f"has a label of {len(label)} characters ({label[:12]}...): 63 at most"
+    if not _NAME.match(text):
+        return "may hold letters, digits and '-' only, with no label starting or ending with '-'"
+    return ""
+
+
+def webfarm_dns_records(
+    servers: Sequence[str],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    zone: str,
+    service_name: str,
+    extra: Sequence[Mapping[str, Any]] = (),
+    ns_name_var: str = "dns_server_ns_name",
+) -> list[dict[str, Any]]:
+    """The static records of the zone: NS at the apex for each server, an A
+    record for each server's name (its webfarm_address), then the extra
+    records. The service name's A records are the health checker's, so an
+    extra record there is refused.
+
+    Example::
+
+        {{ groups['rr_dns'] | webfarm_dns_records(hostvars, 'webfarm.test', 'www', dns_server_records) }}
+        -> [{'name': '@', 'type': 'NS', 'values': ['dns1.webfarm.test.', 'dns2.webfarm.test.']},
+            {'name': 'dns1', 'type': 'A', 'values': ['10.213.0.21']}, ...]
+    """
+    problem = dns_name_problem(zone)
+    if problem:
+        raise _fail(f"the zone {zone!r} {problem}")
+    problem = dns_name_problem(service_name, relative=True)
+    if problem or service_name == "@":
+        raise _fail(f"the service name {service_name!r} {problem or 'must be a name inside the zone, not its apex'}")
+    if isinstance(servers, (str, bytes)) or not servers:
+        raise _fail(f"the name servers must be a non-empty list of inventory hosts, got {servers!r}")
+    zone = zone.rstrip(".").lower()
+    names, records = [], []
+    for server in servers:
+        if server not in hostvars:
+            raise _fail(f"the name server '{server}' is not in the inventory")
+        hvars = hostvars[server]
+        name = str(hvars.get(ns_name_var) or server).lower()
+        problem = dns_name_problem(name, relative=True)
+        if problem:
+            raise _fail(f"host '{server}': {ns_name_var} {name!r} {problem}")
+        address = hvars.get("webfarm_address") or hvars.get("ansible_host")
+        try:
+            ipaddress.IPv4Address(str(address))
+        except ValueError:
+            raise _fail(f"name server '{server}' needs an IPv4 webfarm_address, got {address!r}") from None
+        names.append(f"{name}.{zone}.")
+        records.append({"name": name, "type": "A", "values": [str(address)]})
+    records.insert(0, {"name": "@", "type": "NS", "values": names})
+    taken = {(r["name"], r["type"]) for r in records}
+    for i, rec in enumerate(extra or []):
+        if not isinstance(rec, Mapping) or "name" not in rec:
+            raise _fail(f"dns_server_records[{i}] must be a mapping with name, type and values, got {rec!r}")
+        name, rtype = str(rec["name"]).lower(), str(rec.get("type", "A")).upper()
+        problem = dns_name_problem(name, relative=True)
+        if problem:
+            raise _fail(f"dns_server_records[{i}]: the name {name!r} {problem}")
+        if rtype not in TYPES:
+            raise _fail(f"dns_server_records[{i}] ({name}): type {rtype} is not one of {', '.join(TYPES)}")
+        values = rec.get("values", rec.get("value"))
+        if values in (None, "", []):
+            raise _fail(f"dns_server_records[{i}] ({name} {rtype}) has no value")
+        if (name, rtype) == (service_name.lower(), "A"):
+            raise _fail(f"dns_server_records[{i}]: {name} A belongs to the health checker (the service name)")
+        if (name, rtype) in taken:
+            raise _fail(f"dns_server_records[{i}]: {name} {rtype} is set twice (the name servers' own records are automatic)")
+        taken.add((name, rtype))
+        out = {"name": name, "type": rtype, "values": [values] if isinstance(values, str) else list(values)}
+        if "ttl" in rec:
+            out["ttl"] = rec["ttl"]
+        records.append(out)
+    return records
+
+
+class FilterModule:
+    """webfarm DNS filters."""
+
+    def filters(self) -> dict[str, Any]:
+        return {"webfarm_dns_records": webfarm_dns_records, "webfarm_dns_name_problem": dns_name_problem}

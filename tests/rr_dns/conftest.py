@@ -1,0 +1,33 @@
+"""The round-robin DNS tests run over the rr_dns group (the first host is the
+primary) and look at the web_farm group's members."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from toolkit.inventory import Host, Inventory
+from toolkit.pytest_plugin import group_fixtures
+
+dns_server, dns_servers = group_fixtures("rr_dns", "dns_server")
+
+
+@dataclass(frozen=True)
+class Zone:
+    """What the tests need to know of the zone, read from the inventory."""
+
+    name: str
+    service: str  # the service name, absolute without the final dot
+    members: dict[str, Host]  # address -> member
+    primary: Host
+    servers: list[Host]
+
+
+@pytest.fixture(scope="session")
+def zone(inventory: Inventory) -> Zone:
+    servers = inventory.hosts("rr_dns")
+    primary = servers[0]
+    name = str(primary.var("dns_server_zone")).rstrip(".").lower()
+    group = primary.var("dns_server_service_group")
+    return Zone(name, f"{primary.var('dns_server_service_name')}.{name}",
+                {h.address: h for h in inventory.hosts(group)}, primary, servers)

@@ -1,0 +1,128 @@
+"""Drills: the round-robin name follows its members' health, under load.
+
+Plain round-robin DNS keeps handing out a dead server's address. Here a
+crashed member's record is withdrawn from every server within seconds and
+comes back when the member does; with every member down the full set stays
+(an answer beats NXDOMAIN); and a restart of named on the primary while a
+member is down leaves the zone consistent on every server.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from toolkit import dig, hosts
+from toolkit.drill import Load, wait_for
+from toolkit.report import summarize, summary_table, table
+
+pytestmark = pytest.mark.drill
+
+
+def addresses(zone) -> list[str]:
+    return [s.address for s in zone.servers]
+
+
+def load_by_name(client, zone) -> Load:
+    """Requests to the site by its name, each resolved anew through the
+    client's resolver and sent to the first address only: a client that
+    does not fall back to the next address sees every stale record."""
+    headers = [m.var("web_node_header") for m in zone.members.values()]
+    return Load(client.inv, [f"http://{zone.service}/"], count=20000, duration=90, timeout=0.5, interval=0.01,
+                headers=headers, resolve="first")
+
+
+def crash_and_return(client, zone, victim) -> tuple[dict[str, float], dict[str, float], object, object]:
+    """Crash victim, wait until every server withdrew it, start it, wait until
+    every server has it back: (withdrawn after, restored after, crash, start)."""
+    down = back = None
+    try:
+        down = hosts.crash(victim)
+        withdrawn = dig.watch(client.inv, addresses(zone), zone.service, lambda rr: victim.address not in rr,
+                              since=down.t0, timeout=20)
+        back = hosts.start(victim)
+        restored = dig.watch(client.inv, addresses(zone), zone.service, lambda rr: victim.address in rr,
+                             since=back.t1, timeout=20)
+    finally:
+        if back is None:
+            hosts.restore(victim)
+    return withdrawn, restored, down, back
+
+
+def test_a_crashed_member_is_withdrawn_from_every_server_then_restored(client, zone):
+    members = list(zone.members.values())
+    assert len(members) >= 2, "the drill needs two members"
+    victim = members[len(members) // 2]
+    load = load_by_name(client, zone).start()
+    time.sleep(2)
+    withdrawn, restored, down, back = crash_and_return(client, zone, victim)
+    results = load.finish(grace=2)
+    summary = summarize(results)
+    names = {s.address: s.name for s in zone.servers}
+    print(f"\nrr_dns drill: {victim.name} ({victim.address}) crashed at +{down.t0 - load.started:.2f}s, "
+          f"started at +{back.t0 - load.started:.2f}s (booted +{back.t1 - load.started:.2f}s)")
+    print(table(["server", "withdrawn after crash s", "restored after boot s"],
+                [[names[a], f"{withdrawn[a]:.2f}", f"{restored[a]:.2f}"] for a in addresses(zone)]))
+    print(summary_table(summary, {f"http://{zone.service}/": zone.service}))
+    by_node = {}
+    for r in results:
+        by_node[r.node] = by_node.get(r.node, 0) + 1
+    print("served by:", ", ".join(f"{k}={v}" for k, v in sorted(by_node.items(), key=str)))
+
+    assert max(withdrawn.values()) < 10, "a crashed member must leave the name within seconds"
+    assert max(restored.values()) < 15, "a returning member must be back in the name within seconds"
+    assert summary.total > 100
+    # Requests fail only while the dead member is still handed out (its
+    # withdrawal plus the records' TTL and the client's timeout), never later.
+    ttl = float(zone.primary.var("dns_server_service_ttl"))
+    last_listed = down.t0 + max(withdrawn.values()) + ttl + 1.5
+    late = [r for r in results if not r.ok and r.t0 > last_listed]
+    assert not late, f"{len(late)} requests failed after every server withdrew {victim.name}: {late[:3]}"
+    assert {r.outcome for r in results if not r.ok} <= {"timeout", "unreachable", "refused", "reset"}
+    assert any(r.node == victim.name and r.t0 > back.t1 for r in results), f"{victim.name} got no request after its return"
+
+
+def test_with_every_member_down_the_full_set_stays(client, zone):
+    members = list(zone.members.values())
+    fall = int(zone.primary.var("dns_server_health_fall"))
+    interval = float(zone.primary.var("dns_server_health_interval"))
+    stopped = []
+    try:
+        for member in members:
+            stopped.append(member)
+            hosts.stop(member)
+        # Long enough for every member to have failed its checks several times.
+        time.sleep(3 * fall * interval + 2)
+        for server in addresses(zone):
+            assert sorted(dig.records(client.inv, server, zone.service)) == sorted(zone.members), \
+                f"{server} dropped records although every member is down: an answer beats NXDOMAIN"
+        assert "every member is down" in zone_log(zone)
+    finally:
+        for member in stopped:
+            hosts.restore(member)
+    wait_for(lambda: all(sorted(dig.records(client.inv, s, zone.service)) == sorted(zone.members)
+                         for s in addresses(zone)), timeout=20)
+
+
+def zone_log(zone) -> str:
+    out = hosts.run(zone.primary, "journalctl", "-u", "webfarm-dns-health", "-n", "50", "--no-pager", check=False)
+    return out.stdout
+
+
+def test_a_named_restart_while_a_member_is_down_keeps_every_server_consistent(client, zone):
+    victim = list(zone.members.values())[0]
+    down = None
+    try:
+        down = hosts.crash(victim)
+        dig.watch(client.inv, addresses(zone), zone.service, lambda rr: victim.address not in rr, since=down.t0, timeout=20)
+        hosts.run(zone.primary, "systemctl", "restart", "named")
+        wait_for(lambda: dig.status(client.inv, zone.primary.address, zone.service) == "NOERROR", timeout=20)
+        for server in addresses(zone):
+            listed = dig.records(client.inv, server, zone.service)
+            assert victim.address not in listed and listed, f"{server} after the restart: {listed}"
+        serials = {dig.serial(client.inv, s, zone.name) for s in addresses(zone)}
+        wait_for(lambda: len({dig.serial(client.inv, s, zone.name) for s in addresses(zone)}) == 1, timeout=20)
+        print(f"\nrr_dns drill: named restarted on {zone.primary.name} with {victim.name} down; serials {sorted(serials)}")
+    finally:
+        hosts.restore(victim)
+    dig.watch(client.inv, addresses(zone), zone.service, lambda rr: victim.address in rr, since=time.time(), timeout=20)

@@ -1,0 +1,59 @@
+"""Ask name servers from a lab host (the client) with dig, and wait for answers.
+
+    records(client, server, "www.webfarm.test")   -> ["10.213.0.11", ...] in answer order
+    serial(client, server, "webfarm.test")        -> 7
+    status(client, server, "example.org")         -> "REFUSED"
+    watch(client, servers, name, done, since, timeout) -> {server: seconds until done}
+
+dig runs inside the host (bind9-dnsutils, installed by playbooks/clients.yml),
+so queries travel the lab network as a real client's do.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from toolkit import hosts
+from toolkit.inventory import Host
+
+
+def dig(client: Host, server: str, name: str, rtype: str = "A", *options: str) -> str:
+    out = hosts.run(client, "dig", f"@{server}", name, rtype, "+norecurse", "+time=1", "+tries=1", *options,
+                    check=False, timeout=20)
+    return out.stdout
+
+
+def records(client: Host, server: str, name: str, rtype: str = "A") -> list[str]:
+    """The answer's records for name, in the order the server gave them."""
+    return [line.strip() for line in dig(client, server, name, rtype, "+short").splitlines() if line.strip()]
+
+
+def status(client: Host, server: str, name: str, rtype: str = "A") -> str:
+    """The answer's rcode: NOERROR, NXDOMAIN, REFUSED... or 'no answer'."""
+    m = re.search(r"status: ([A-Z]+)", dig(client, server, name, rtype))
+    return m.group(1) if m else "no answer"
+
+
+def serial(client: Host, server: str, zone: str) -> int | None:
+    soa = records(client, server, zone, "SOA")
+    return int(soa[0].split()[2]) if soa else None
+
+
+def watch(client: Host, servers: list[str], name: str, done: Callable[[list[str]], bool], since: float,
+          timeout: float, interval: float = 0.05) -> dict[str, float]:
+    """Poll each server until done(records of name) holds there; the seconds
+    from `since` (a time.time()) at which each one first did. Bounded."""
+    left = list(servers)
+    seen: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    while left:
+        for server in list(left):
+            if done(records(client, server, name)):
+                seen[server] = time.time() - since
+                left.remove(server)
+        if left and time.monotonic() > deadline:
+            raise TimeoutError(f"{name} on {', '.join(left)}: not within {timeout} s")
+        if left:
+            time.sleep(interval)
+    return seen

@@ -1,0 +1,63 @@
+"""A wrong inventory stops the rr_dns playbook before any host changes,
+naming the variable (check mode against two `local` name servers)."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+import yaml
+
+from toolkit.playbook import run_playbook
+
+SECRET = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2U="
+GOOD = {"dns_server_transfer_key_secret": SECRET, "dns_server_admin_key_secret": SECRET,
+        "dns_server_health_key_secret": SECRET}
+
+
+def run_rr_dns(tmp_path, **overrides):
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory = {"all": {"vars": {**local, **GOOD, **overrides}, "children": {
+        "rr_dns": {"hosts": {"dns1": {"webfarm_address": "10.213.0.21"}, "dns2": {"webfarm_address": "10.213.0.22"}}},
+        "web_farm": {"hosts": {"web1": {"webfarm_address": "10.213.0.11"}}}}}}
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    return run_playbook(path, "rr_dns.yml", check=True, timeout=180)
+
+
+def assert_stopped_before_changes(out, *messages):
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text
+    for message in messages:
+        assert message in text, text
+    for task in ("Install BIND", "Write the TSIG keys", "Write BIND's options"):
+        assert task not in text, f"'{task}' ran despite the bad input"
+
+
+def test_good_input_passes_the_checks(tmp_path):
+    out = run_rr_dns(tmp_path)
+    # Check mode on this machine stops later (no BIND here), never at the checks.
+    assert "Check the zone, the name servers, the members and the health checks" in out.stdout
+    assert "dns_server on dns1:" not in out.stdout, out.stdout[-3000:]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"dns_server_zone": "www..webfarm.test"}, 'dns_server_zone = "www..webfarm.test": is not a DNS name: it has an empty label'),
+    ({"dns_server_zone": "x" * 64 + ".test"}, "has a label of 64 characters"),
+    ({"dns_server_service_name": "www..shop"}, "dns_server_service_name"),
+    ({"dns_server_service_ttl": -5}, 'dns_server_service_ttl = "-5": must be a TTL in seconds, 0 or more'),
+    ({"dns_server_service_ttl": "soon"}, "argument 'dns_server_service_ttl' is of type str"),
+    ({"dns_server_service_group": "shop_farm"}, "must name an inventory group with at least one member"),
+    ({"dns_server_health_interval": 0}, 'dns_server_health_interval = "0": must be more than 0 seconds'),
+    ({"dns_server_health_rise": 0}, 'dns_server_health_rise = "0": must be 1 or more checks'),
+    ({"dns_server_health_fall": -1}, "dns_server_health_fall"),
+    ({"dns_server_servers": ["dns1", "dns9"]}, "not in the inventory: dns9"),
+    ({"dns_server_health_key_secret": ""}, "dns_server_health_key_secret = \"\": must be a base64 TSIG secret"),
+    ({"dns_server_records": [{"name": "www", "type": "A", "value": "10.213.0.50"}]}, "www A belongs to the health checker"),
+])
+def test_bad_input_is_named_before_any_change(tmp_path, overrides, message):
+    assert_stopped_before_changes(run_rr_dns(tmp_path, **overrides), message)
+
+
+def test_every_bad_value_is_named_at_once(tmp_path):
+    out = run_rr_dns(tmp_path, dns_server_health_rise=0, dns_server_health_fall=0)
+    assert_stopped_before_changes(out, "dns_server_health_rise", "dns_server_health_fall")

@@ -1,0 +1,71 @@
+"""The DNS filters (filter_plugins/webfarm_dns.py) and the package filter."""
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from webfarm_dns import FilterModule, dns_name_problem, webfarm_dns_records
+from webfarm_packages import webfarm_missing_packages
+
+HOSTVARS = {"dns1": {"webfarm_address": "10.213.0.21"}, "dns2": {"webfarm_address": "10.213.0.22"},
+            "ns3": {"webfarm_address": "10.213.0.23", "dns_server_ns_name": "ns3"}}
+
+
+def test_name_servers_get_their_ns_and_a_records_then_the_extra_ones():
+    records = webfarm_dns_records(["dns1", "dns2"], HOSTVARS, "WebFarm.test.", "www",
+                                  [{"name": "shop", "type": "cname", "value": "www"}, {"name": "vip", "values": ["10.213.0.200"],
+                                                                                     "ttl": 5}])
+    assert records == [
+        {"name": "@", "type": "NS", "values": ["dns1.webfarm.test.", "dns2.webfarm.test."]},
+        {"name": "dns1", "type": "A", "values": ["10.213.0.21"]},
+        {"name": "dns2", "type": "A", "values": ["10.213.0.22"]},
+        {"name": "shop", "type": "CNAME", "values": ["www"]},
+        {"name": "vip", "type": "A", "values": ["10.213.0.200"], "ttl": 5},
+    ]
+    assert FilterModule().filters()["webfarm_dns_records"] is webfarm_dns_records
+
+
+def test_a_name_server_may_carry_its_own_name_in_the_zone():
+    assert webfarm_dns_records(["ns3"], HOSTVARS, "webfarm.test", "www")[0]["values"] == ["ns3.webfarm.test."]
+
+
+@pytest.mark.parametrize("zone, service, extra, message", [
+    ("www..webfarm.test", "www", [], "the zone 'www..webfarm.test' has an empty label"),
+    ("webfarm.test", "x" * 64, [], "has a label of 64 characters"),
+    ("webfarm.test", "@", [], "must be a name inside the zone"),
+    ("webfarm.test", "www", [{"name": "www", "type": "A", "value": "10.213.0.99"}], "www A belongs to the health checker"),
+    ("webfarm.test", "www", [{"name": "dns1", "type": "A", "value": "10.213.0.99"}], "dns1 A is set twice"),
+    ("webfarm.test", "www", [{"name": "mail", "type": "SPF", "value": "x"}], "type SPF is not one of"),
+    ("webfarm.test", "www", [{"name": "mail", "type": "A"}], r"dns_server_records\[0\] \(mail A\) has no value"),
+    ("webfarm.test", "www", ["mail"], "must be a mapping"),
+    ("webfarm.test", "www", [{"name": "bad_name", "value": "10.0.0.1"}], "may hold letters, digits and '-' only"),
+])
+def test_bad_zone_data_is_named(zone, service, extra, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        webfarm_dns_records(["dns1", "dns2"], HOSTVARS, zone, service, extra)
+
+
+def test_name_servers_must_be_inventory_hosts_with_addresses():
+    with pytest.raises(AnsibleFilterError, match="the name server 'dns9' is not in the inventory"):
+        webfarm_dns_records(["dns1", "dns9"], HOSTVARS, "webfarm.test", "www")
+    with pytest.raises(AnsibleFilterError, match="needs an IPv4 webfarm_address"):
+        webfarm_dns_records(["x"], {"x": {"ansible_host": "x.example.com"}}, "webfarm.test", "www")
+    with pytest.raises(AnsibleFilterError, match="non-empty list"):
+        webfarm_dns_records([], HOSTVARS, "webfarm.test", "www")
+
+
+@pytest.mark.parametrize("name, relative, ok", [
+    ("webfarm.test", False, True), ("webfarm.test.", False, True), ("a-b.c", False, True),
+    ("-a.test", False, False), ("a-.test", False, False), ("a" * 63 + ".test", False, True),
+    ("@", True, True), ("@", False, False), ("", False, False), ("a." * 127 + "b", False, False),
+])
+def test_dns_names(name, relative, ok):
+    assert (dns_name_problem(name, relative) == "") is ok
+
+
+def test_missing_packages_follow_dpkg_query():
+    lines = ["installed nginx", "config-files bind9", "installed libc6:amd64"]
+    assert webfarm_missing_packages(["nginx", "bind9", "curl", "libc6"], lines) == ["bind9", "curl"]
+    assert webfarm_missing_packages(["nginx"], []) == ["nginx"]
+    with pytest.raises(AnsibleFilterError, match="expects a list of package names"):
+        webfarm_missing_packages("nginx", lines)
