@@ -1,6 +1,7 @@
 """Ask name servers from a lab host (the client) with dig, and wait for answers.
 
     records(client, server, "www.webfarm.test")   -> ["10.213.0.11", ...] in answer order
+    answers(client, server, "www.webfarm.test", 3) -> three answers asked in a row
     serial(client, server, "webfarm.test")        -> 7
     status(client, server, "example.org")         -> "REFUSED"
     watch(client, servers, name, done, since, timeout) -> {server: seconds until done}
@@ -27,6 +28,18 @@ def dig(client: Host, server: str, name: str, rtype: str = "A", *options: str) -
 def records(client: Host, server: str, name: str, rtype: str = "A") -> list[str]:
     """The answer's records for name, in the order the server gave them."""
     return [line.strip() for line in dig(client, server, name, rtype, "+short").splitlines() if line.strip()]
+
+
+def answers(client: Host, server: str, name: str, times: int) -> list[list[str]]:
+    """The A records of `times` answers in a row, asked by one dig in quick
+    succession (so other clients' queries hardly come between them)."""
+    argv = ["dig", f"@{server}", "+norecurse", "+time=1", "+tries=1", "+noall", "+answer"]
+    for _ in range(times):
+        argv += [name, "A"]
+    out = hosts.run(client, *argv, check=False, timeout=30).stdout
+    records = [line.split()[-1] for line in out.splitlines() if line.strip() and not line.startswith(";")]
+    size = len(records) // times if times else 0
+    return [records[i * size:(i + 1) * size] for i in range(times)] if size else []
 
 
 def status(client: Host, server: str, name: str, rtype: str = "A") -> str:
