@@ -23,13 +23,15 @@ def addresses(zone) -> list[str]:
     return [s.address for s in zone.servers]
 
 
-def load_by_name(client, zone) -> Load:
+def load_by_name(client, zone, resolve: str = "first") -> Load:
     """Requests to the site by its name, each resolved anew through the
-    client's resolver and sent to the first address only: a client that
-    does not fall back to the next address sees every stale record."""
+    client's resolver. With resolve="first" each goes to the first address
+    only: a client that does not fall back to the next address sees every
+    stale record. With resolve="all" a client tries the next address when
+    one does not answer, as browsers and curl do."""
     headers = [m.var("web_node_header") for m in zone.members.values()]
     return Load(client.inv, [f"http://{zone.service}/"], count=20000, duration=90, timeout=0.5, interval=0.01,
-                headers=headers, resolve="first")
+                headers=headers, resolve=resolve)
 
 
 def crash_and_return(client, zone, victim) -> tuple[dict[str, float], dict[str, float], object, object]:
@@ -54,16 +56,20 @@ def test_a_crashed_member_is_withdrawn_from_every_server_then_restored(client, z
     assert len(members) >= 2, "the drill needs two members"
     victim = members[len(members) // 2]
     load = load_by_name(client, zone).start()
+    fallback = load_by_name(client, zone, resolve="all").start()
     time.sleep(2)
     withdrawn, restored, down, back = crash_and_return(client, zone, victim)
     results = load.finish(grace=2)
     summary = summarize(results)
+    fallback_results = fallback.finish(grace=2)
+    fallback_summary = summarize(fallback_results)
     names = {s.address: s.name for s in zone.servers}
     print(f"\nrr_dns drill: {victim.name} ({victim.address}) crashed at +{down.t0 - load.started:.2f}s, "
           f"started at +{back.t0 - load.started:.2f}s (booted +{back.t1 - load.started:.2f}s)")
     print(table(["server", "withdrawn after crash s", "restored after boot s"],
                 [[names[a], f"{withdrawn[a]:.2f}", f"{restored[a]:.2f}"] for a in addresses(zone)]))
-    print(summary_table(summary, {f"http://{zone.service}/": zone.service}))
+    print(summary_table(summary, {f"http://{zone.service}/": f"{zone.service} (first address)"}))
+    print(summary_table(fallback_summary, {f"http://{zone.service}/": f"{zone.service} (every address)"}))
     by_node = {}
     for r in results:
         by_node[r.node] = by_node.get(r.node, 0) + 1
@@ -80,6 +86,14 @@ def test_a_crashed_member_is_withdrawn_from_every_server_then_restored(client, z
     assert not late, f"{len(late)} requests failed after every server withdrew {victim.name}: {late[:3]}"
     assert {r.outcome for r in results if not r.ok} <= {"timeout", "unreachable", "refused", "reset"}
     assert any(r.node == victim.name and r.t0 > back.t1 for r in results), f"{victim.name} got no request after its return"
+    # A client that tries the next address loses at most the requests that
+    # were in flight on the member when it died (reset), none after that.
+    assert fallback_summary.total > 100
+    lost = [r for r in fallback_results if not r.ok]
+    assert all(r.t0 <= down.t1 for r in lost), (
+        f"a client that tries every address lost requests after the crash: "
+        f"{[(round(r.t0 - down.t0, 2), r.outcome, r.error) for r in lost]}")
+    assert len(lost) <= 2, f"more than the in-flight requests lost: {lost}"
 
 
 def test_with_every_member_down_the_full_set_stays(client, zone):
