@@ -61,7 +61,8 @@ def host_address(name: str, hvars: Mapping[str, Any], address_var: str = ADDRESS
     return str(addr)
 
 
-def _port(name: str, hvars: Mapping[str, Any], port_var: str, default_port: int | None) -> int:
+def host_port(name: str, hvars: Mapping[str, Any], port_var: str, default_port: int | None) -> int:
+    """The port of host ``name``: its ``port_var``, else default_port (1-65535; ValueError naming both otherwise)."""
     raw = hvars.get(port_var, default_port)
     if raw is None:
         raise ValueError(f"host '{name}' has no {port_var} and no default port was given")
@@ -121,7 +122,7 @@ def webfarm_nodes(
             address = host_address(name, hvars)
             node: dict[str, Any] = {"name": name, "address": address}
             if port_var:
-                node["port"] = _port(name, hvars, port_var, default_port)
+                node["port"] = host_port(name, hvars, port_var, default_port)
         except ValueError as exc:
             raise _fail(name_, str(exc)) from None
         if network is not None:

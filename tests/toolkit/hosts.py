@@ -122,6 +122,28 @@ def heal(a: Host, b: Host) -> Event:
     return Event(f"{a.name}|{b.name}", "heal", t0, time.time())
 
 
+_ISOLATE_TABLE = "webfarm_isolate"
+
+
+def isolate(host: Host) -> Event:
+    """Cut the host off every other host (a pulled cable): nftables inside it
+    drops all traffic but loopback. Unlike cut(), its interfaces stay, as a
+    real host's do when its link fails."""
+    t0 = time.time()
+    ruleset = (f"table inet {_ISOLATE_TABLE} {{\n"
+               f" chain input {{ type filter hook input priority -20; iif != lo drop; }}\n"
+               f" chain output {{ type filter hook output priority -20; oif != lo drop; }}\n}}\n")
+    _nft(host, "-f", "-", stdin=ruleset)
+    return Event(host.name, "isolate", t0, time.time())
+
+
+def rejoin(host: Host) -> Event:
+    """Undo isolate()."""
+    t0 = time.time()
+    _nft(host, "delete", "table", "inet", _ISOLATE_TABLE)
+    return Event(host.name, "rejoin", t0, time.time())
+
+
 def partitioned(host: Host) -> bool:
     """Whether any partition() still cuts this host off from another."""
     out = docker("exec", host.container, "nft", "list", "set", "inet", _NFT_TABLE, "cut", check=False)
@@ -142,6 +164,8 @@ def restore(host: Host) -> None:
         reconnect(host)
     if _has_table(host):
         _nft(host, "delete", "table", "inet", _NFT_TABLE)
+    if docker("exec", host.container, "nft", "list", "table", "inet", _ISOLATE_TABLE, check=False).returncode == 0:
+        rejoin(host)
 
 
 def run(host: Host, *argv: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:

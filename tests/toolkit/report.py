@@ -80,6 +80,19 @@ def outage_window(results: Sequence[Result]) -> Window | None:
     return Window(start, end, min(later_ok) if later_ok else None)
 
 
+def service_gap(results: Sequence[Result], since: float, until: float) -> tuple[int, float]:
+    """Failed requests sent in [since, until), and the gap clients saw: from
+    the first of them being sent to the first request, sent after the last
+    of them, that succeeded (0.0 when none failed). Unlike the outage
+    window, it does not stretch by the client's timeout."""
+    failed = [r for r in results if not r.ok and since <= r.t0 < until]
+    if not failed:
+        return 0, 0.0
+    last = max(r.t0 for r in failed)
+    resumed = min((r.t0 for r in results if r.ok and r.t0 > last), default=max(r.t1 for r in failed))
+    return len(failed), resumed - min(r.t0 for r in failed)
+
+
 def summarize(results: Iterable[Result]) -> Summary:
     results = sorted(results, key=lambda r: r.i)
     by_target: dict[str, Counter[str]] = {}

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from toolkit import hosts
 from toolkit.inventory import ROOT, Host, Inventory
@@ -55,20 +56,35 @@ def http_role(title: str, port_var: str, health_var: str) -> Role:
     return Role(title, url, probe)
 
 
-def topology_roles(root: Path = ROOT) -> dict[str, Role]:
-    """Inventory group -> Role: the clients, plus what each topology declares
-    in tests/<topology>/status.py (a ROLES mapping)."""
-    roles = {"clients": Role("client")}
+def _status_modules(root: Path = ROOT) -> list[Any]:
+    """Each topology's tests/<topology>/status.py, loaded once."""
+    modules = []
     for path in sorted(root.glob("tests/*/status.py")):
         if path.parent.name == "toolkit":
             continue
         name = f"webfarm_status_{path.parent.name}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec and spec.loader
+            module = sys.modules[name] = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        modules.append(sys.modules[name])
+    return modules
+
+
+def topology_roles(root: Path = ROOT) -> dict[str, Role]:
+    """Inventory group -> Role: the clients, plus what each topology declares
+    in tests/<topology>/status.py (a ROLES mapping)."""
+    roles = {"clients": Role("client")}
+    for module in _status_modules(root):
         roles.update(module.ROLES)
     return roles
+
+
+def topology_notes(inv: Inventory, root: Path = ROOT) -> list[str]:
+    """Lines a topology adds under the table (its status.py's notes(inventory)):
+    where to look beyond the hosts, such as virtual IPs."""
+    return [line for module in _status_modules(root) if hasattr(module, "notes") for line in module.notes(inv)]
 
 
 def role_of(host: Host, roles: dict[str, Role]) -> Role:
@@ -100,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(r)
         all_up &= up
     print(table(["host", "role", "address", "URL", "state"], rows))
+    notes = topology_notes(inv)
+    if notes:
+        print()
+        print("\n".join(notes))
     client = next(iter(inv.names("clients")), None)
     if client:
         print(f"\nA shell on the client: docker exec -it {inv.host(client).container} bash")

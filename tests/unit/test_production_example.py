@@ -16,22 +16,30 @@ from toolkit.playbook import run_playbook
 EXAMPLE = ROOT / "inventories" / "production.example"
 LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "ansible_become": False}
 SECRET = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2U="
-SECRETS = {f"dns_server_{key}_key_secret": SECRET for key in ("transfer", "admin", "health")}
+SECRETS = {**{f"dns_server_{key}_key_secret": SECRET for key in ("transfer", "admin", "health")},
+           "lb_haproxy_stats_password": "a-good-long-password"}
+# This machine holds no balancer address: say which interface and subnet.
+BALANCERS = {"lb_keepalived_interface": "eth0", "lb_keepalived_network": "198.51.100.0/24"}
 
 
 @pytest.mark.parametrize("playbook, first_change", [
     ("web_farm.yml", "Install the web node packages"),
     ("rr_dns.yml", "Install BIND"),
+    ("nlb.yml", "Give HAProxy's unit its file limit"),
 ])
 def test_the_example_passes_every_check(playbook, first_change):
     # Past the checks, the play reaches its first task that changes a host
     # (and may fail later: this machine is no web node or name server).
-    out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **SECRETS}, check=True, timeout=180)
+    out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **SECRETS, **BALANCERS}, check=True, timeout=180)
     assert first_change in out.stdout, out.stdout[-3000:] + out.stderr[-2000:]
 
 
-def test_the_placeholder_secrets_are_refused_by_name():
-    out = run_playbook(EXAMPLE, "rr_dns.yml", extra_vars=LOCAL, check=True, timeout=180)
+@pytest.mark.parametrize("playbook, secret, first_change", [
+    ("rr_dns.yml", "dns_server_transfer_key_secret", "Install BIND"),
+    ("nlb.yml", "lb_haproxy_stats_password", "Give HAProxy's unit its file limit"),
+])
+def test_the_placeholder_secrets_are_refused_by_name(playbook, secret, first_change):
+    out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **BALANCERS}, check=True, timeout=180)
     assert out.returncode != 0
-    assert "dns_server_transfer_key_secret" in out.stdout, out.stdout[-3000:]
-    assert "Install BIND" not in out.stdout, "a host changed before the secrets were checked"
+    assert secret in out.stdout, out.stdout[-3000:]
+    assert first_change not in out.stdout, "a host changed before the secrets were checked"

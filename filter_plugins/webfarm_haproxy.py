@@ -1,0 +1,212 @@
+"""webfarm balancer filters: HAProxy sites from the inventory, checked once.
+
+Pure functions of their inputs. Bad input raises AnsibleFilterError naming
+the variable (``lb_haproxy_sites[0].affinity``) and the value, so a wrong
+inventory stops the play before any host changes.
+
+The white paper's WLBS settings map to HAProxy as follows (``haproxy_balance``):
+
+=============  ==========================================================
+affinity       HAProxy
+=============  ==========================================================
+none           the load formula (``balance roundrobin`` by default)
+single         ``balance source``: one client address, one node
+class_c        ``balance hash src,ipmask(24)``: one /24 of clients, one node
+cookie         the load formula, plus an inserted cookie naming the node;
+               a client whose node died is re-pinned to a live one
+=============  ==========================================================
+
+``single`` and ``class_c`` are hash formulas themselves (``hash-type
+consistent``, so a node's loss moves only its own clients); a load formula
+can be chosen with ``none`` and ``cookie`` only.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+AFFINITIES = ("none", "single", "class_c", "cookie")
+FORMULAS = {"roundrobin": "roundrobin", "static": "static-rr", "leastconn": "leastconn", "hash": "uri"}
+CHECKS = ("http", "tcp")
+SITE_KEYS = {"name", "bind_port", "group", "server_port_var", "server_port", "check", "health_path",
+             "health_path_var", "expect_status", "affinity", "formula", "cookie_name", "weights"}
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_COOKIE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+
+
+def _inventory_filters() -> Any:
+    """filter_plugins/webfarm_inventory.py, whose address rule every play shares
+    (loaded by path: Ansible does not put filter_plugins/ on sys.path)."""
+    name = "webfarm_inventory"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
+
+
+def _fail(msg: str) -> AnsibleFilterError:
+    return AnsibleFilterError(f"webfarm_haproxy: {msg}")
+
+
+def haproxy_balance(affinity: Any = "none", formula: Any = None, var: str = "lb_haproxy_sites[0]") -> dict[str, Any]:
+    """HAProxy's balance settings for a WLBS affinity and a load formula.
+
+    Example::
+
+        {{ 'class_c' | webfarm_haproxy_balance }}
+        -> {'balance': 'hash src,ipmask(24)', 'hash_type': 'consistent', 'cookie': False}
+        {{ 'cookie' | webfarm_haproxy_balance('leastconn') }}
+        -> {'balance': 'leastconn', 'hash_type': None, 'cookie': True}
+    """
+    if not isinstance(affinity, str) or affinity not in AFFINITIES:
+        raise _fail(f"{var}.affinity = {affinity!r}: must be one of {', '.join(AFFINITIES)} "
+                    f"(the white paper's None, Single, Class C, and cookie stickiness)")
+    if formula is not None and (not isinstance(formula, str) or formula not in FORMULAS):
+        raise _fail(f"{var}.formula = {formula!r}: must be one of {', '.join(FORMULAS)}")
+    if affinity in ("single", "class_c"):
+        if formula is not None:
+            raise _fail(f"{var}.formula = {formula!r}: affinity {affinity!r} is a hash of the client's address and "
+                        f"decides the node itself; leave formula unset, or use affinity none or cookie")
+        balance = "source" if affinity == "single" else "hash src,ipmask(24)"
+        return {"balance": balance, "hash_type": "consistent", "cookie": False}
+    balance = FORMULAS[formula or "roundrobin"]
+    return {"balance": balance, "hash_type": "consistent" if formula == "hash" else None, "cookie": affinity == "cookie"}
+
+
+def _int(var: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool):
+        raise _fail(f"{var} = {value!r}: must be a number from {low} to {high}")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise _fail(f"{var} = {value!r}: must be a number from {low} to {high}") from None
+    if not low <= number <= high:
+        raise _fail(f"{var} = {number}: must be from {low} to {high}")
+    return number
+
+
+def _servers(var: str, site: Mapping[str, Any], members: Sequence[str], hostvars: Mapping[str, Mapping[str, Any]],
+             weight_var: str) -> list[dict[str, Any]]:
+    inventory = _inventory_filters()
+    port_var = str(site.get("server_port_var", "web_node_port"))
+    default_port = site.get("server_port", 80)
+    weights = site.get("weights") or {}
+    if not isinstance(weights, Mapping):
+        raise _fail(f"{var}.weights = {weights!r}: must map node names to weights")
+    strangers = sorted(set(map(str, weights)) - set(members))
+    if strangers:
+        raise _fail(f"{var}.weights names {', '.join(strangers)}, not among the site's nodes ({', '.join(members)})")
+    servers, owner = [], {}
+    for name in members:
+        hvars = hostvars.get(name)
+        if hvars is None:
+            raise _fail(f"{var}: host '{name}' is not in the inventory")
+        try:
+            address = inventory.host_address(name, hvars)
+            port = inventory.host_port(name, hvars, port_var, default_port)
+        except ValueError as exc:
+            raise _fail(f"{var}: {exc}") from None
+        if (address, port) in owner:
+            raise _fail(f"{var}: hosts '{owner[(address, port)]}' and '{name}' are both {address}:{port}")
+        owner[(address, port)] = name
+        if name in weights:
+            weight = _int(f"{var}.weights.{name}", weights[name], 0, 256)
+        else:
+            weight = _int(f"host '{name}': {weight_var}", hvars.get(weight_var, 100), 0, 256)
+        servers.append({"name": name, "address": address, "port": port, "weight": weight})
+    return servers
+
+
+def _health_path(var: str, site: Mapping[str, Any], members: Sequence[str], hostvars: Mapping[str, Mapping[str, Any]]) -> str:
+    """The site's health_path, else the members' own (they must agree: HAProxy
+    checks one path per backend)."""
+    if site.get("health_path") not in (None, ""):
+        path, where = str(site["health_path"]), f"{var}.health_path"
+    else:
+        path_var = str(site.get("health_path_var", "web_node_health_path"))
+        paths = {name: str(hostvars[name].get(path_var) or "/health") for name in members}
+        if len(set(paths.values())) > 1:
+            raise _fail(f"{var}: the members' {path_var} differ ({', '.join(f'{k}={v}' for k, v in paths.items())}); "
+                        f"HAProxy checks one path per site: set {var}.health_path")
+        path, where = next(iter(paths.values())), f"{path_var} of {', '.join(members)}"
+    if not _PATH.match(path):
+        raise _fail(f"{where} = {path!r}: must be a URL path starting with /")
+    return path
+
+
+def haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, Mapping[str, Any]],
+                  reserved_ports: Sequence[int] = (), weight_var: str = "lb_haproxy_weight",
+                  var: str = "lb_haproxy_sites") -> list[dict[str, Any]]:
+    """Each site (a frontend and its backend) with its defaults filled in,
+    its balance settings, and its servers from the inventory.
+
+    Example::
+
+        {{ lb_haproxy_sites | webfarm_haproxy_sites(groups, hostvars, [8404]) }}
+        -> [{'name': 'www', 'bind_port': 80, 'balance': 'roundrobin', 'hash_type': None, 'cookie': False,
+             'cookie_name': 'WEBFARM_NODE', 'check': 'http', 'health_path': '/health', 'expect_status': 200,
+             'group': 'web_farm', 'servers': [{'name': 'web1', 'address': '10.213.0.11', 'port': 80, 'weight': 100}, ...]}]
+
+    A server's weight is the site's ``weights[node]``, else its host's
+    ``weight_var`` (0-256, default 100; 0 takes it out of rotation). Ports in ``reserved_ports`` (the stats page)
+    cannot be a site's.
+    """
+    if isinstance(sites, (str, bytes, Mapping)) or not isinstance(sites, Sequence) or not sites:
+        raise _fail(f"{var} must be a non-empty list of sites, got {sites!r}")
+    out, names, ports = [], set(), {int(p): "the stats page" for p in reserved_ports}
+    for i, site in enumerate(sites):
+        where = f"{var}[{i}]"
+        if not isinstance(site, Mapping):
+            raise _fail(f"{where} must be a mapping with at least a name, got {site!r}")
+        unknown = sorted(set(site) - SITE_KEYS)
+        if unknown:
+            raise _fail(f"{where} has unknown keys {', '.join(unknown)} (known: {', '.join(sorted(SITE_KEYS))})")
+        name = site.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise _fail(f"{where}.name = {name!r}: must be lower-case letters, digits, '_' or '-', starting with a letter")
+        if name in names:
+            raise _fail(f"{where}.name = {name!r}: two sites share it")
+        names.add(name)
+        bind_port = _int(f"{where}.bind_port", site.get("bind_port", 80), 1, 65535)
+        if bind_port in ports:
+            raise _fail(f"{where}.bind_port = {bind_port}: already used by {ports[bind_port]}")
+        ports[bind_port] = f"site {name!r}"
+        group = site.get("group", "web_farm")
+        members = list(groups.get(str(group), []) or [])
+        if not members:
+            raise _fail(f"{where}.group = {group!r}: must name an inventory group with at least one web node")
+        check = site.get("check", "http")
+        if check not in CHECKS:
+            raise _fail(f"{where}.check = {check!r}: must be one of {', '.join(CHECKS)}")
+        cookie_name = str(site.get("cookie_name", "WEBFARM_NODE"))
+        if not _COOKIE.match(cookie_name):
+            raise _fail(f"{where}.cookie_name = {cookie_name!r}: must be letters, digits, '_' or '-'")
+        out.append({
+            "name": name,
+            "bind_port": bind_port,
+            **haproxy_balance(site.get("affinity", "none"), site.get("formula"), where),
+            "cookie_name": cookie_name,
+            "check": check,
+            "health_path": _health_path(where, site, members, hostvars),
+            "expect_status": _int(f"{where}.expect_status", site.get("expect_status", 200), 100, 599),
+            "group": str(group),
+            "servers": _servers(where, site, members, hostvars, weight_var),
+        })
+    return out
+
+
+class FilterModule:
+    """webfarm balancer filters."""
+
+    def filters(self) -> dict[str, Any]:
+        return {"webfarm_haproxy_balance": haproxy_balance, "webfarm_haproxy_sites": haproxy_sites}

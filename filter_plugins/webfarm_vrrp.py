@@ -1,0 +1,88 @@
+"""webfarm VRRP filters: keepalived instances for the balancers' virtual IPs.
+
+Pure functions of their inputs. Bad input raises AnsibleFilterError naming
+the variable and the value, before any host changes.
+"""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+
+def _fail(msg: str) -> AnsibleFilterError:
+    return AnsibleFilterError(f"webfarm_vrrp_instances: {msg}")
+
+
+def vrrp_instances(vips: Any, balancers: Sequence[str], network: str, var: str = "lb_keepalived_vips",
+                   top_priority: int = 150, step: int = 10) -> list[dict[str, Any]]:
+    """One VRRP instance per virtual IP, each with a different master.
+
+    Example::
+
+        {{ lb_keepalived_vips | webfarm_vrrp_instances(['lb1', 'lb2'], '10.213.0.0/24') }}
+        -> [{'name': 'webfarm_51', 'address': '10.213.0.200', 'prefix': 24, 'router_id': 51,
+             'master': 'lb1', 'priorities': {'lb1': 150, 'lb2': 140}}, ...]
+
+    ``vips`` is a list of ``{address, router_id}`` (``address`` may carry a
+    /prefix; the default is the network's). VIP number i is mastered by
+    balancer i modulo their count, the others follow in turn with
+    decreasing priority: with two VIPs on two balancers, each is master of
+    one and backup of the other. Every address must be a host address of
+    ``network`` (the balancers' own subnet: a VIP moves by ARP on one L2
+    segment), unique, and not a balancer's; router ids 1-255, unique.
+    """
+    if isinstance(vips, (str, bytes, Mapping)) or not isinstance(vips, Sequence) or not vips:
+        raise _fail(f"{var} must be a non-empty list of {{address, router_id}}, got {vips!r}")
+    if isinstance(balancers, (str, bytes)) or not balancers:
+        raise _fail(f"the balancers must be a non-empty list of hosts, got {balancers!r}")
+    try:
+        net = ipaddress.IPv4Network(str(network), strict=False)
+    except ValueError:
+        raise _fail(f"the balancers' network {network!r} is not an IPv4 network") from None
+    seen_addr: dict[str, int] = {}
+    seen_id: dict[int, int] = {}
+    out = []
+    for i, vip in enumerate(vips):
+        where = f"{var}[{i}]"
+        if not isinstance(vip, Mapping) or "address" not in vip or "router_id" not in vip:
+            raise _fail(f"{where} must be a mapping with address and router_id, got {vip!r}")
+        try:
+            iface = ipaddress.IPv4Interface(str(vip["address"]).strip())
+        except ValueError:
+            raise _fail(f"{where}.address = {vip['address']!r}: not an IPv4 address") from None
+        addr = iface.ip
+        prefix = iface.network.prefixlen if "/" in str(vip["address"]) else net.prefixlen
+        if addr not in net or addr in (net.network_address, net.broadcast_address):
+            raise _fail(f"{where}.address = {str(addr)!r}: outside the balancers' subnet {net} "
+                        f"(a VIP moves by ARP on the balancers' own segment)")
+        if str(addr) in seen_addr:
+            raise _fail(f"{where}.address = {str(addr)!r}: already {var}[{seen_addr[str(addr)]}]")
+        seen_addr[str(addr)] = i
+        rid = vip["router_id"]
+        if isinstance(rid, bool) or not str(rid).strip().isdigit() or not 1 <= int(str(rid)) <= 255:
+            raise _fail(f"{where}.router_id = {rid!r}: must be a VRRP router id from 1 to 255")
+        rid = int(str(rid))
+        if rid in seen_id:
+            raise _fail(f"{where}.router_id = {rid}: already the router id of {var}[{seen_id[rid]}] "
+                        f"(each VIP needs its own VRRP instance)")
+        seen_id[rid] = i
+        order = [balancers[(i + k) % len(balancers)] for k in range(len(balancers))]
+        out.append({
+            "name": f"webfarm_{rid}",
+            "address": str(addr),
+            "prefix": prefix,
+            "router_id": rid,
+            "master": order[0],
+            "priorities": {host: top_priority - k * step for k, host in enumerate(order)},
+        })
+    return out
+
+
+class FilterModule:
+    """webfarm VRRP filters."""
+
+    def filters(self) -> dict[str, Any]:
+        return {"webfarm_vrrp_instances": vrrp_instances}

@@ -1,0 +1,39 @@
+"""The balancer tests run over the nlb group and reach the sites through the
+virtual IPs, from the client."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from toolkit.inventory import Host, Inventory
+from toolkit.pytest_plugin import group_fixtures
+
+balancer, balancers = group_fixtures("nlb", "balancer")
+
+
+@dataclass(frozen=True)
+class Farm:
+    """What the tests need to know of the balancers, read from the inventory."""
+
+    balancers: list[Host]
+    vips: list[str]  # in order: VIP i is mastered by balancer i
+    sites: dict[str, dict]  # name -> the site as declared (with its bind_port)
+    members: list[Host]  # the web nodes of the sites
+    header: str  # the response header that names the node
+
+    def url(self, site: str, vip: int = 0, path: str = "/") -> str:
+        return f"http://{self.vips[vip]}:{self.sites[site].get('bind_port', 80)}{path}"
+
+    def master(self, vip: int) -> Host:
+        return self.balancers[vip % len(self.balancers)]
+
+
+@pytest.fixture(scope="session")
+def farm(inventory: Inventory) -> Farm:
+    lbs = inventory.hosts("nlb")
+    first = lbs[0]
+    vips = [str(v["address"]).split("/")[0] for v in first.var("lb_keepalived_vips")]
+    sites = {s["name"]: dict(s) for s in first.var("lb_haproxy_sites")}
+    members = inventory.hosts("web_farm")
+    return Farm(lbs, vips, sites, members, str(members[0].var("web_node_header")))

@@ -1,0 +1,43 @@
+"""The balancers' rows in the lab's status table: the VIPs each holds, and
+HAProxy's view of each backend server (from its runtime API)."""
+from __future__ import annotations
+
+from toolkit import haproxy
+from toolkit.inventory import Host, Inventory
+from toolkit.status import Role
+from toolkit.vip import addresses
+
+
+def balancer_view(host: Host) -> tuple[bool, str]:
+    vips = [str(v["address"]).split("/")[0] for v in host.var("lb_keepalived_vips") or []]
+    held = " ".join(v for v in vips if v in addresses(host)) or "(none)"
+    try:
+        states = haproxy.server_states(host)
+    except RuntimeError as exc:
+        return False, f"VIPs {held}; HAProxy: {exc}"
+    by_server: dict[str, set[str]] = {}
+    for (_, server), state in states.items():
+        by_server.setdefault(server, set()).add(state)
+    view = " ".join(f"{name}={'/'.join(sorted(s))}" for name, s in sorted(by_server.items()))
+    return all(s == {"UP"} for s in by_server.values()), f"VIPs {held}; {view}"
+
+
+ROLES = {"nlb": Role("balancer (HAProxy)", lambda h: f"http://{h.address}:{h.var('lb_haproxy_stats_port')}/stats",
+                     balancer_view)}
+
+
+def notes(inv: Inventory) -> list[str]:
+    """The sites through each VIP, and who holds it now."""
+    balancers = inv.hosts("nlb")
+    if not balancers:
+        return []
+    first = balancers[0]
+    held = {b.name: addresses(b) for b in balancers}
+    lines = []
+    for v in first.var("lb_keepalived_vips") or []:
+        address = str(v["address"]).split("/")[0]
+        holder = " ".join(n for n, a in held.items() if address in a) or "nobody"
+        sites = " ".join(f"http://{address}{'' if int(s.get('bind_port', 80)) == 80 else ':' + str(s['bind_port'])}/"
+                         for s in first.var("lb_haproxy_sites"))
+        lines.append(f"VIP {address} (on {holder}): {sites}")
+    return lines

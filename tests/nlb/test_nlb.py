@@ -1,0 +1,163 @@
+"""The load-balanced web farm: HAProxy balancers behind keepalived VIPs.
+Runs against any inventory with nlb and web_farm groups and a client (the
+lab, molecule/nlb). Every request goes from the client through a VIP.
+
+Each load formula and affinity is checked by what clients see: who served.
+Tests here only read (the client's extra addresses are added and removed by
+a fixture); disruptions are in test_drill_nlb.py.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+import time
+from collections import Counter
+
+import pytest
+
+from toolkit import haproxy, hosts, vip, webclient
+from toolkit.drill import wait_for
+
+
+def test_haproxy_and_keepalived_run_and_start_at_boot(balancer):
+    balancer.assert_running("haproxy")
+    balancer.assert_running("keepalived")
+
+
+def test_each_vip_is_held_by_its_master_only(farm):
+    # VIP i is mastered by balancer i; after a drill its master takes it back
+    # once the preempt delay has passed.
+    for i, address in enumerate(farm.vips):
+        master = farm.master(i).name
+        wait_for(lambda a=address, m=master: vip.holders(farm.balancers, a) == [m], timeout=20)
+        assert vip.holders(farm.balancers, address) == [master]
+
+
+def test_vrrp_adverts_go_to_the_peers_not_to_the_multicast_group(balancer, farm):
+    # keepalived falls back to multicast silently when its peer list is
+    # wrong: count what really leaves the host for a second.
+    table = "webfarm_vrrp_count"
+    ruleset = (f"table ip {table} {{\n chain out {{\n type filter hook output priority 0;\n"
+               f" ip protocol vrrp ip daddr 224.0.0.18 counter\n ip protocol vrrp counter\n }}\n}}")
+    hosts.run(balancer.inv, "sh", "-c", 'printf "%s\n" "$0" | nft -f -', ruleset)
+    try:
+        time.sleep(1.5)
+        listing = hosts.run(balancer.inv, "nft", "list", "table", "ip", table).stdout
+    finally:
+        hosts.run(balancer.inv, "nft", "delete", "table", "ip", table, check=False)
+    multicast, every = (int(n) for n in re.findall(r"counter packets (\d+)", listing))
+    assert every > 5, f"{balancer.name} sent no VRRP advert in 1.5 s (it masters a VIP):\n{listing}"
+    assert multicast == 0, f"{balancer.name} sent {multicast} adverts to 224.0.0.18:\n{listing}"
+
+
+def test_roundrobin_spreads_requests_evenly(farm, client):
+    served = Counter(webclient.served_by(client.inv, farm.url("www"), 30, farm.header))
+    assert set(served) == {m.name for m in farm.members}, served
+    assert max(served.values()) - min(served.values()) <= 1, f"round-robin must be even: {served}"
+
+
+def test_static_weights_spread_requests_in_proportion(farm, client):
+    weights = farm.sites["weighted"]["weights"]
+    total = sum(weights.values())
+    served = Counter(webclient.served_by(client.inv, farm.url("weighted"), 2 * total * 5, farm.header))
+    for node, weight in weights.items():
+        expected = 10 * weight
+        assert abs(served[node] - expected) <= 2, f"weights {weights}: expected about {expected} for {node}, got {served}"
+
+
+@pytest.fixture(scope="module")
+def client_addresses(farm, client):
+    """Extra client addresses: four more in the client's own /24, and one in
+    each of three other /24s (routed by the balancers to the lab network).
+    Lab addresses only; removed afterwards."""
+    own = ipaddress.IPv4Address(client.inv.address)
+    net = ipaddress.IPv4Network(f"{own}/24", strict=False)
+    third = int(str(net.network_address).split(".")[2])
+    same = [str(own + k) for k in range(1, 5)]
+    others = [f"10.213.{third + 100 + 20 * k}.{str(own).split('.')[3]}" for k in range(3)]
+    added, routed = [], []
+    try:
+        for address in same + others:
+            hosts.run(client.inv, "ip", "addr", "add", f"{address}/32", "dev", "eth0")
+            added.append(address)
+        for lb in farm.balancers:
+            for address in others:
+                other_net = str(ipaddress.IPv4Network(f"{address}/24", strict=False))
+                hosts.run(lb, "ip", "route", "add", other_net, "dev", "eth0")
+                routed.append((lb, other_net))
+        yield [str(own), *same], others
+    finally:
+        for address in added:
+            hosts.run(client.inv, "ip", "addr", "del", f"{address}/32", "dev", "eth0", check=False)
+        for lb, other_net in routed:
+            hosts.run(lb, "ip", "route", "del", other_net, "dev", "eth0", check=False)
+
+
+def test_affinity_none_rotates_over_every_node(farm, client):
+    served = webclient.served_by(client.inv, farm.url("www"), 6, farm.header)
+    assert len(set(served)) == len(farm.members), served
+
+
+def test_affinity_single_pins_each_client_address(farm, client, client_addresses):
+    same, _ = client_addresses
+    nodes = {}
+    for address in same:
+        served = set(webclient.served_by(client.inv, farm.url("single"), 6, farm.header, source=address))
+        assert len(served) == 1, f"{address} was served by {served}"
+        nodes[address] = served.pop()
+    # Five addresses over three nodes by a hash of each: rarely all on one.
+    assert len(set(nodes.values())) > 1, f"single affinity pinned every address to one node: {nodes}"
+
+
+def test_affinity_class_c_pins_a_whole_subnet_and_separates_two(farm, client, client_addresses):
+    same, others = client_addresses
+    own = {address: set(webclient.served_by(client.inv, farm.url("class_c"), 3, farm.header, source=address))
+           for address in same}
+    assert all(len(s) == 1 for s in own.values()) and len(set.union(*own.values())) == 1, \
+        f"every address of one /24 must land on one node: {own}"
+    home = next(iter(set.union(*own.values())))
+    away = {address: set(webclient.served_by(client.inv, farm.url("class_c"), 3, farm.header, source=address))
+            for address in others}
+    assert all(len(s) == 1 for s in away.values()), away
+    assert any(s != {home} for s in away.values()), f"three other /24s all landed on {home} like the first: {away}"
+
+
+def test_affinity_cookie_pins_a_client_to_one_node(farm, client):
+    served = webclient.served_by(client.inv, farm.url("sticky"), 8, farm.header, cookies=True)
+    assert len(set(served)) == 1, f"a client with the cookie moved between nodes: {served}"
+    fresh = webclient.served_by(client.inv, farm.url("sticky"), 6, farm.header)
+    assert len(set(fresh)) > 1, f"clients without the cookie all went to one node: {fresh}"
+
+
+def test_every_vip_serves_every_site(farm, client):
+    for i in range(len(farm.vips)):
+        for site in farm.sites:
+            status, headers, _ = webclient.get(client.inv, farm.url(site, i))
+            assert status == 200 and headers.get(farm.header.lower()), f"{farm.url(site, i)}: {status} {headers}"
+
+
+def stats_login(balancer) -> tuple[str, str]:
+    config = balancer.host.file("/etc/haproxy/haproxy.cfg").content_string
+    user, password = re.search(r"^\s*stats auth (\S+?):(\S+)$", config, re.M).groups()
+    return user, password
+
+
+def test_the_stats_page_wants_the_password(balancer, client):
+    url = f"http://{balancer.inv.address}:{balancer.inv.var('lb_haproxy_stats_port')}/stats"
+    assert webclient.get(client.inv, url)[0] == 401
+    assert webclient.get(client.inv, url, auth=("admin", "wrong-password"))[0] == 401
+    status, _, body = webclient.get(client.inv, url, auth=stats_login(balancer))
+    assert status == 200 and "Statistics Report" in body
+
+
+def test_prometheus_metrics_are_served(balancer, client):
+    url = f"http://{balancer.inv.address}:{balancer.inv.var('lb_haproxy_stats_port')}/metrics"
+    status, _, body = webclient.get(client.inv, url)
+    assert status == 200 and "haproxy_backend_active_servers" in body
+
+
+def test_the_runtime_api_sees_every_node_up(balancer, farm):
+    states = haproxy.server_states(balancer.inv)
+    for site in farm.sites:
+        for member in farm.members:
+            assert states.get((site, member.name)) == "UP", f"{site}/{member.name}: {states.get((site, member.name))}"

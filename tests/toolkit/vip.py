@@ -1,0 +1,41 @@
+"""Who holds a virtual IP, and how long until that changes.
+
+    holders(hosts, "10.213.0.200")           -> ["lb1"]
+    wait_moved(hosts, vip, away_from, since)  -> (new holder, seconds since `since`)
+
+Reads each host's addresses with `ip` inside its container (lab only).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from toolkit import hosts
+from toolkit.inventory import Host
+
+
+def addresses(host: Host) -> set[str]:
+    """The IPv4 addresses on the host's interfaces (empty when it is down)."""
+    if hosts.state(host) != "running":
+        return set()
+    out = hosts.run(host, "ip", "-o", "-4", "addr", "show", check=False, timeout=10)
+    return {line.split()[3].split("/")[0] for line in out.stdout.splitlines() if len(line.split()) > 3}
+
+
+def holders(group: Sequence[Host], vip: str) -> list[str]:
+    """Names of the hosts that hold vip now: one, when all is well."""
+    return [h.name for h in group if vip in addresses(h)]
+
+
+def wait_holder(group: Sequence[Host], vip: str, accept, since: float, timeout: float = 20,
+                interval: float = 0.05) -> tuple[str | None, float]:
+    """Poll until exactly one host holds vip and accept(name) is true;
+    return (that host, seconds from `since`). Bounded by timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = holders(group, vip)
+        if len(now) == 1 and accept(now[0]):
+            return now[0], time.time() - since
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{vip}: held by {now or 'nobody'} after {timeout} s")
+        time.sleep(interval)

@@ -1,0 +1,76 @@
+"""A wrong inventory stops the nlb playbook before any host changes, naming
+the variable (check mode against two `local` balancers)."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+import yaml
+
+from toolkit.playbook import run_playbook
+
+GOOD = {
+    "lb_haproxy_stats_password": "a-good-long-password",
+    "lb_keepalived_vips": [{"address": "10.213.0.200", "router_id": 51}],
+    # Given, so nothing is read from this machine's interfaces.
+    "lb_keepalived_interface": "eth0",
+    "lb_keepalived_network": "10.213.0.0/24",
+}
+
+
+def run_nlb(tmp_path, balancers=("lb1", "lb2"), **overrides):
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory = {"all": {"vars": {**local, **GOOD, **overrides}, "children": {
+        "nlb": {"hosts": {name: {"webfarm_address": f"10.213.0.{31 + i}"} for i, name in enumerate(balancers)}},
+        "web_farm": {"hosts": {"web1": {"webfarm_address": "10.213.0.11"}, "web2": {"webfarm_address": "10.213.0.12"}}}}}}
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    return run_playbook(path, "nlb.yml", check=True, timeout=180)
+
+
+def assert_stopped_before_changes(out, *messages):
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text
+    for message in messages:
+        assert message in text, text
+    for task in ("Give HAProxy's unit its file limit", "Install the balancer packages", "Write the HAProxy configuration"):
+        assert task not in text, f"'{task}' ran despite the bad input"
+
+
+def test_good_input_passes_the_checks(tmp_path):
+    out = run_nlb(tmp_path)
+    # Check mode on this machine goes on past the checks (and may fail later: no HAProxy here).
+    assert "Give HAProxy's unit its file limit" in out.stdout, out.stdout[-3000:]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"lb_haproxy_sites": [{"name": "www", "affinity": "classc"}]},
+     "value of affinity must be one of: none, single, class_c, cookie"),
+    ({"lb_haproxy_sites": [{"name": "www", "formula": "random"}]},
+     "value of formula must be one of: roundrobin, static, leastconn, hash"),
+    ({"lb_haproxy_sites": [{"name": "www", "weights": {"web1": 300}}]},
+     "lb_haproxy_sites[0].weights.web1 = 300: must be from 0 to 256"),
+    ({"lb_haproxy_sites": [{"name": "www", "group": "shop"}]},
+     "lb_haproxy_sites[0].group = 'shop': must name an inventory group"),
+    ({"lb_haproxy_check_interval": 0}, 'lb_haproxy_check_interval = "0": must be more than 0 milliseconds'),
+    ({"lb_haproxy_check_rise": 0}, 'lb_haproxy_check_rise = "0": must be 1 or more checks'),
+    ({"lb_haproxy_check_fall": -1}, 'lb_haproxy_check_fall = "-1": must be 1 or more checks'),
+    ({"lb_haproxy_stats_password": ""}, "lb_haproxy_stats_password"),
+    ({"lb_keepalived_vips": [{"address": "10.213.9.200", "router_id": 51}]}, "outside the balancers' subnet 10.213.0.0/24"),
+    ({"lb_keepalived_vips": [{"address": "10.213.0.200", "router_id": 51}, {"address": "10.213.0.200", "router_id": 52}]},
+     "already lb_keepalived_vips[0]"),
+    ({"lb_keepalived_vips": [{"address": "10.213.0.11", "router_id": 51}]}, "10.213.0.11"),
+    ({"lb_keepalived_vips": [{"address": "10.213.0.200", "router_id": 300}]}, "must be a VRRP router id from 1 to 255"),
+    ({"lb_keepalived_vips": [{"address": "10.213.0.200", "router_id": 51}, {"address": "10.213.0.201", "router_id": 51}]},
+     "already the router id of"),
+    ({"lb_keepalived_advert_interval": 0}, 'lb_keepalived_advert_interval = "0": must be more than 0'),
+])
+def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, message):
+    assert_stopped_before_changes(run_nlb(tmp_path, **overrides), message)
+
+
+def test_one_balancer_needs_the_explicit_switch(tmp_path):
+    out = run_nlb(tmp_path, balancers=("lb1",))
+    assert_stopped_before_changes(out, "lists one balancer: nobody could take its VIPs over")
+    out = run_nlb(tmp_path, balancers=("lb1",), lb_keepalived_single_balancer=True)
+    assert "Give HAProxy's unit its file limit" in out.stdout, out.stdout[-3000:]

@@ -1,0 +1,96 @@
+"""filter_plugins/webfarm_haproxy.py: the white paper's affinity names and
+load formulas as HAProxy settings, and sites from the inventory."""
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from webfarm_haproxy import haproxy_balance, haproxy_sites
+
+GROUPS = {"web_farm": ["web1", "web2", "web3"], "empty": []}
+HOSTVARS = {
+    "web1": {"webfarm_address": "10.213.0.11"},
+    "web2": {"webfarm_address": "10.213.0.12", "lb_haproxy_weight": 50},
+    "web3": {"webfarm_address": "10.213.0.13", "web_node_port": 8080},
+}
+
+
+@pytest.mark.parametrize("affinity, formula, balance, hash_type, cookie", [
+    ("none", None, "roundrobin", None, False),
+    ("none", "leastconn", "leastconn", None, False),
+    ("none", "static", "static-rr", None, False),
+    ("none", "hash", "uri", "consistent", False),
+    ("single", None, "source", "consistent", False),
+    ("class_c", None, "hash src,ipmask(24)", "consistent", False),
+    ("cookie", None, "roundrobin", None, True),
+    ("cookie", "leastconn", "leastconn", None, True),
+])
+def test_each_affinity_and_formula_maps_to_haproxy(affinity, formula, balance, hash_type, cookie):
+    assert haproxy_balance(affinity, formula) == {"balance": balance, "hash_type": hash_type, "cookie": cookie}
+
+
+@pytest.mark.parametrize("affinity", ["classc", "sticky", "Single", "", None, 3])
+def test_an_unknown_affinity_is_refused_by_name(affinity):
+    message = r"lb_haproxy_sites\[0\]\.affinity = .*must be one of none, single, class_c, cookie"
+    with pytest.raises(AnsibleFilterError, match=message):
+        haproxy_balance(affinity)
+
+
+def test_an_unknown_formula_is_refused_by_name():
+    with pytest.raises(AnsibleFilterError, match=r"\.formula = 'random': must be one of roundrobin, static, leastconn, hash"):
+        haproxy_balance("none", "random")
+
+
+def test_a_formula_with_a_hashing_affinity_is_refused():
+    with pytest.raises(AnsibleFilterError, match="affinity 'class_c' is a hash of the client's address"):
+        haproxy_balance("class_c", "leastconn")
+
+
+def test_a_site_gets_its_defaults_and_its_servers():
+    [site] = haproxy_sites([{"name": "www"}], GROUPS, HOSTVARS, [8404])
+    assert site["bind_port"] == 80 and site["balance"] == "roundrobin" and site["health_path"] == "/health"
+    assert site["servers"] == [
+        {"name": "web1", "address": "10.213.0.11", "port": 80, "weight": 100},
+        {"name": "web2", "address": "10.213.0.12", "port": 80, "weight": 50},
+        {"name": "web3", "address": "10.213.0.13", "port": 8080, "weight": 100},
+    ]
+
+
+def test_a_sites_weights_override_the_hosts():
+    [site] = haproxy_sites([{"name": "w", "weights": {"web1": 1, "web3": 3}}], GROUPS, HOSTVARS)
+    assert [s["weight"] for s in site["servers"]] == [1, 50, 3]
+
+
+@pytest.mark.parametrize("sites, message", [
+    ([], "lb_haproxy_sites must be a non-empty list"),
+    ([{"bind_port": 80}], r"lb_haproxy_sites\[0\]\.name = None"),
+    ([{"name": "www"}, {"name": "www", "bind_port": 81}], "two sites share it"),
+    ([{"name": "a"}, {"name": "b"}], r"lb_haproxy_sites\[1\]\.bind_port = 80: already used by site 'a'"),
+    ([{"name": "a", "bind_port": 8404}], "already used by the stats page"),
+    ([{"name": "a", "group": "empty"}], r"\.group = 'empty': must name an inventory group with at least one web node"),
+    ([{"name": "a", "group": "missing"}], r"\.group = 'missing'"),
+    ([{"name": "a", "affinity": "sticky"}], r"lb_haproxy_sites\[0\]\.affinity = 'sticky'"),
+    ([{"name": "a", "weights": {"web1": 300}}], r"weights\.web1 = 300: must be from 0 to 256"),
+    ([{"name": "a", "weights": {"web1": -1}}], r"weights\.web1 = -1: must be from 0 to 256"),
+    ([{"name": "a", "weights": {"web9": 1}}], "weights names web9, not among the site's nodes"),
+    ([{"name": "a", "check": "icmp"}], r"\.check = 'icmp'"),
+    ([{"name": "a", "colour": "red"}], "unknown keys colour"),
+    ([{"name": "a", "health_path": "health"}], "must be a URL path"),
+])
+def test_bad_sites_are_refused_naming_the_key(sites, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        haproxy_sites(sites, GROUPS, HOSTVARS, [8404])
+
+
+def test_a_host_weight_outside_the_range_is_refused():
+    hostvars = {**HOSTVARS, "web1": {"webfarm_address": "10.213.0.11", "lb_haproxy_weight": 257}}
+    with pytest.raises(AnsibleFilterError, match="host 'web1': lb_haproxy_weight = 257: must be from 0 to 256"):
+        haproxy_sites([{"name": "www"}], GROUPS, hostvars)
+
+
+def test_members_with_different_health_paths_need_the_sites_own():
+    hostvars = {**HOSTVARS, "web2": {"webfarm_address": "10.213.0.12", "web_node_health_path": "/ping"}}
+    with pytest.raises(AnsibleFilterError, match="web_node_health_path differ"):
+        haproxy_sites([{"name": "www"}], GROUPS, hostvars)
+    [site] = haproxy_sites([{"name": "www", "health_path": "/ping"}], GROUPS, hostvars)
+    assert site["health_path"] == "/ping"
