@@ -205,8 +205,37 @@ def haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostvars: Map
     return out
 
 
+def haproxy_backends(balancers: Sequence[str], hostvars: Mapping[str, Mapping[str, Any]],
+                     default_socket: str = "/run/haproxy/admin.sock") -> list[dict[str, str]]:
+    """Every (balancer, site backend) pair with the balancer's runtime API
+    socket, for tasks that drain or enable a node everywhere.
+
+    Example::
+
+        {{ groups['nlb'] | webfarm_haproxy_backends(hostvars) }}
+        -> [{'balancer': 'lb1', 'backend': 'www', 'socket': '/run/haproxy/admin.sock'}, ...]
+
+    A balancer without ``lb_haproxy_sites`` has the role's default site, www.
+    """
+    if isinstance(balancers, (str, bytes)):
+        raise _fail(f"expects a list of balancers (for example groups['nlb']), got {balancers!r}")
+    out = []
+    for name in balancers:
+        hvars = hostvars.get(name)
+        if hvars is None:
+            raise _fail(f"balancer '{name}' is not in the inventory")
+        sites = hvars.get("lb_haproxy_sites") or [{"name": "www"}]
+        socket = str(hvars.get("lb_haproxy_runtime_socket") or default_socket)
+        for i, site in enumerate(sites):
+            if not isinstance(site, Mapping) or not site.get("name"):
+                raise _fail(f"host '{name}': lb_haproxy_sites[{i}] has no name")
+            out.append({"balancer": str(name), "backend": str(site["name"]), "socket": socket})
+    return out
+
+
 class FilterModule:
     """webfarm balancer filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_haproxy_balance": haproxy_balance, "webfarm_haproxy_sites": haproxy_sites}
+        return {"webfarm_haproxy_balance": haproxy_balance, "webfarm_haproxy_sites": haproxy_sites,
+                "webfarm_haproxy_backends": haproxy_backends}

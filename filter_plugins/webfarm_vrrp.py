@@ -81,8 +81,22 @@ def vrrp_instances(vips: Any, balancers: Sequence[str], network: str, var: str =
     return out
 
 
+def vrrp_masters(vips: Sequence[Mapping[str, Any]], balancers: Sequence[str]) -> dict[str, str]:
+    """Each VIP's address (without prefix) and the balancer that masters it,
+    by the rule of ``vrrp_instances`` (VIP i: balancer i modulo their count).
+
+    Example::
+
+        {{ lb_keepalived_vips | webfarm_vrrp_masters(['lb1', 'lb2']) }}
+        -> {'10.213.0.200': 'lb1', '10.213.0.201': 'lb2'}
+    """
+    if isinstance(balancers, (str, bytes)) or not balancers:
+        raise _fail(f"the balancers must be a non-empty list of hosts, got {balancers!r}")
+    return {str(vip["address"]).split("/")[0]: balancers[i % len(balancers)] for i, vip in enumerate(vips)}
+
+
 class FilterModule:
     """webfarm VRRP filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_vrrp_instances": vrrp_instances}
+        return {"webfarm_vrrp_instances": vrrp_instances, "webfarm_vrrp_masters": vrrp_masters}

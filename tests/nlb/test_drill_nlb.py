@@ -15,6 +15,7 @@ import pytest
 
 from toolkit import hosts, vip, webclient
 from toolkit.drill import Load, wait_for
+from toolkit.playbook import recap, run_playbook
 from toolkit.report import service_gap, summarize, summary_table, table
 
 pytestmark = pytest.mark.drill
@@ -170,3 +171,44 @@ def test_the_vip_leaves_a_failed_balancer_and_each_vip_keeps_one_holder(client, 
     assert not late, f"{len(late)} requests failed long after the VIP moved: {late[:3]}"
     assert gap < 5, f"clients went {gap:.2f} s without an answer"
     assert gap_back < 5, f"clients went {gap_back:.2f} s without an answer when {active.name} came back"
+
+
+def test_a_rolling_update_of_every_web_node_costs_no_request(client, farm, steady, inventory):
+    # Each node drained, restarted and put back in turn: playbooks/rolling_update.yml.
+    load = load_through(client, farm, duration=240).start()
+    time.sleep(2)
+    t0 = time.time()
+    out = run_playbook(inventory.source, "rolling_update.yml", extra_vars={"rolling_update_restart": True}, timeout=200)
+    took = time.time() - t0
+    results = load.finish(grace=1)
+    summary = summarize(results)
+    print(f"\nnlb drill: rolling update of {len(farm.members)} web nodes (nginx restarted) in {took:.1f}s")
+    print(summary_table(summary, {farm.url("www"): "through the VIP"}))
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert recap(out.stdout)[farm.members[-1].name]["failed"] == 0
+    assert summary.total > 500
+    assert summary.failed == 0, f"{summary.failed} requests failed: {summary.by_outcome}"
+    served = {r.node for r in results if r.t0 > t0 + took - 2}
+    assert served == {m.name for m in farm.members}, f"after the update only {served} served"
+
+
+def test_balancer_maintenance_hands_the_vips_over_first(client, farm, steady, inventory):
+    # playbooks/balancer_maintenance.yml: keepalived stops before HAProxy is touched.
+    loads = [load_through(client, farm, vip_index=i, duration=240).start() for i in range(len(farm.vips))]
+    time.sleep(2)
+    t0 = time.time()
+    out = run_playbook(inventory.source, "balancer_maintenance.yml", extra_vars={"balancer_maintenance_restart": True},
+                       timeout=200)
+    took = time.time() - t0
+    summaries = [summarize(load.finish(grace=1)) for load in loads]
+    print(f"\nnlb drill: maintenance of {len(farm.balancers)} balancers (HAProxy restarted) in {took:.1f}s")
+    for i, summary in enumerate(summaries):
+        print(summary_table(summary, {farm.url("www", i): f"through VIP {farm.vips[i]}"}))
+    assert out.returncode == 0, out.stdout[-3000:]
+    for address in farm.vips:
+        assert len(vip.holders(farm.balancers, address)) == 1
+    # A VIP move resets what is in flight on the old holder at that instant:
+    # a handful of requests at most, never an outage.
+    for summary in summaries:
+        assert summary.total > 500
+        assert summary.failed <= 5, f"{summary.failed} requests failed: {summary.by_outcome}"

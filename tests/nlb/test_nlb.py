@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from toolkit import haproxy, hosts, vip, webclient
+from toolkit import dig, haproxy, hosts, vip, webclient
 from toolkit.drill import wait_for
 
 
@@ -161,3 +161,13 @@ def test_the_runtime_api_sees_every_node_up(balancer, farm):
     for site in farm.sites:
         for member in farm.members:
             assert states.get((site, member.name)) == "UP", f"{site}/{member.name}: {states.get((site, member.name))}"
+
+
+def test_the_zone_names_the_vips_when_the_inventory_has_round_robin_dns(farm, client, inventory):
+    servers = inventory.hosts("rr_dns")
+    if not servers:
+        pytest.skip("no rr_dns group in this inventory: no zone to name the VIPs in")
+    zone = str(servers[0].var("dns_server_zone")).rstrip(".")
+    name = f"{farm.balancers[0].var('nlb_dns_name') or 'lb'}.{zone}"
+    for server in servers:
+        wait_for(lambda s=server: sorted(dig.records(client.inv, s.address, name)) == sorted(farm.vips), timeout=15)

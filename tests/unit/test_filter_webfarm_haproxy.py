@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from webfarm_haproxy import haproxy_balance, haproxy_sites
+from webfarm_haproxy import haproxy_backends, haproxy_balance, haproxy_sites
 
 GROUPS = {"web_farm": ["web1", "web2", "web3"], "empty": []}
 HOSTVARS = {
@@ -94,3 +94,15 @@ def test_members_with_different_health_paths_need_the_sites_own():
         haproxy_sites([{"name": "www"}], GROUPS, hostvars)
     [site] = haproxy_sites([{"name": "www", "health_path": "/ping"}], GROUPS, hostvars)
     assert site["health_path"] == "/ping"
+
+
+def test_every_balancer_and_site_backend_is_listed_with_its_socket():
+    hostvars = {"lb1": {"lb_haproxy_sites": [{"name": "www"}, {"name": "shop"}]},
+                "lb2": {"lb_haproxy_runtime_socket": "/run/lb.sock"}}
+    assert haproxy_backends(["lb1", "lb2"], hostvars) == [
+        {"balancer": "lb1", "backend": "www", "socket": "/run/haproxy/admin.sock"},
+        {"balancer": "lb1", "backend": "shop", "socket": "/run/haproxy/admin.sock"},
+        {"balancer": "lb2", "backend": "www", "socket": "/run/lb.sock"},
+    ]
+    with pytest.raises(AnsibleFilterError, match="balancer 'lb9' is not in the inventory"):
+        haproxy_backends(["lb9"], hostvars)

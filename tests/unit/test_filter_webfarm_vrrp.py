@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from webfarm_vrrp import vrrp_instances
+from webfarm_vrrp import vrrp_instances, vrrp_masters
 
 NET = "10.213.0.31/24"
 VIPS = [{"address": "10.213.0.200", "router_id": 51}, {"address": "10.213.0.201/25", "router_id": "52"}]
@@ -34,3 +34,8 @@ def test_each_vip_has_its_own_master_and_priorities():
 def test_bad_vips_are_refused_naming_the_vip(vips, message):
     with pytest.raises(AnsibleFilterError, match=message):
         vrrp_instances(vips, ["lb1", "lb2"], NET)
+
+
+def test_each_vip_is_mastered_by_the_balancer_of_its_rank():
+    assert vrrp_masters(VIPS, ["lb1", "lb2"]) == {"10.213.0.200": "lb1", "10.213.0.201": "lb2"}
+    assert vrrp_masters(VIPS, ["lb1"]) == {"10.213.0.200": "lb1", "10.213.0.201": "lb1"}
