@@ -77,8 +77,12 @@ def test_a_node_whose_health_says_503_is_taken_out_and_comes_back(client, farm, 
     hosts.run(victim, "sh", "-c", f"mkdir -p $(dirname {maintenance}) && touch {maintenance}")
     try:
         wait_for(lambda: victim.name not in webclient.served_by(client.inv, farm.url("www"), 6, farm.header), timeout=10)
-        # The port stays open and serves pages: only the health answer changed.
+        # The port stays open and serves pages: only the health answer changed,
+        # so a site with a TCP check keeps the node.
         assert webclient.get(client.inv, victim.url("web_node_port"))[0] == 200
+        tcp_sites = [name for name, site in farm.sites.items() if site.get("check") == "tcp"]
+        for site in tcp_sites:
+            assert victim.name in webclient.served_by(client.inv, farm.url(site), 12, farm.header), site
     finally:
         hosts.run(victim, "rm", "-f", maintenance)
     wait_for(lambda: victim.name in webclient.served_by(client.inv, farm.url("www"), 6, farm.header), timeout=10)
@@ -121,6 +125,21 @@ def test_a_cookie_pinned_client_is_re_pinned_when_its_node_dies(client, farm, st
     finally:
         hosts.restore(pinned)
         hosts.run(client.inv, "rm", "-f", jar)
+
+
+def test_reloading_haproxy_under_load_costs_no_request(client, farm, steady):
+    # Master-worker reloads: the new workers take the listening sockets over.
+    active = farm.master(0)
+    load = load_through(client, farm).start()
+    time.sleep(1)
+    for _ in range(3):
+        hosts.run(active, "systemctl", "reload", "haproxy")
+        time.sleep(1)
+    summary = summarize(load.finish(grace=1))
+    print(f"\nnlb drill: HAProxy reloaded 3 times on {active.name}")
+    print(summary_table(summary, {farm.url("www"): "through the VIP"}))
+    assert summary.total > 200
+    assert summary.failed == 0, f"{summary.failed} requests failed across reloads: {summary.by_outcome}"
 
 
 BALANCER_FAILURES = {
