@@ -143,17 +143,19 @@ def test_reloading_haproxy_under_load_costs_no_request(client, farm, steady):
 
 
 BALANCER_FAILURES = {
-    # how -> (take the active balancer's service away, bring it back)
-    "crash": (lambda lb: hosts.crash(lb), lambda lb: hosts.start(lb)),
+    # how -> (take the active balancer's service away, bring it back, seconds away)
+    "crash": (lambda lb: hosts.crash(lb), lambda lb: hosts.start(lb), 2),
     "haproxy-stop": (lambda lb: hosts.run(lb, "systemctl", "stop", "haproxy"),
-                     lambda lb: hosts.run(lb, "systemctl", "start", "haproxy")),
-    "isolate": (lambda lb: hosts.isolate(lb), lambda lb: hosts.rejoin(lb)),
+                     lambda lb: hosts.run(lb, "systemctl", "start", "haproxy"), 2),
+    # Long enough for the isolated balancer to see its nodes down and lower
+    # its priority: on return it hands over to the other at once.
+    "isolate": (lambda lb: hosts.isolate(lb), lambda lb: hosts.rejoin(lb), 6),
 }
 
 
 @pytest.mark.parametrize("how", list(BALANCER_FAILURES))
 def test_the_vip_leaves_a_failed_balancer_and_each_vip_keeps_one_holder(client, farm, steady, how):
-    take, give_back = BALANCER_FAILURES[how]
+    take, give_back, away = BALANCER_FAILURES[how]
     active, other = farm.master(0), farm.master(1)
     assert vip.holders(farm.balancers, farm.vips[0]) == [active.name]
     load = load_through(client, farm).start()
@@ -163,7 +165,7 @@ def test_the_vip_leaves_a_failed_balancer_and_each_vip_keeps_one_holder(client, 
     # A cut-off balancer still shows the VIP on its side: watch the others.
     holder, moved = vip.wait_holder([b for b in farm.balancers if b is not active], farm.vips[0],
                                     lambda name: name != active.name, since=t0, timeout=15)
-    time.sleep(2)
+    time.sleep(away)
     t_back = time.time()
     give_back(active)
     wait_for(lambda: vip.holders(farm.balancers, farm.vips[0]) == [active.name], timeout=30)
@@ -226,8 +228,8 @@ def test_balancer_maintenance_hands_the_vips_over_first(client, farm, steady, in
     assert out.returncode == 0, out.stdout[-3000:]
     for address in farm.vips:
         assert len(vip.holders(farm.balancers, address)) == 1
-    # A VIP move resets what is in flight on the old holder at that instant:
-    # a handful of requests at most, never an outage.
+    # Each VIP moves away and back; a move resets what is in flight on the
+    # old holder at that instant: a handful of requests, never an outage.
     for summary in summaries:
         assert summary.total > 500
-        assert summary.failed <= 5, f"{summary.failed} requests failed: {summary.by_outcome}"
+        assert summary.failed <= 10, f"{summary.failed} requests failed: {summary.by_outcome}"

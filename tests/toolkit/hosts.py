@@ -122,26 +122,41 @@ def heal(a: Host, b: Host) -> Event:
     return Event(f"{a.name}|{b.name}", "heal", t0, time.time())
 
 
-_ISOLATE_TABLE = "webfarm_isolate"
+_ISOLATED: dict[str, tuple[str, list[str]]] = {}  # container -> (interface, its routes)
+
+
+def _interface(host: Host) -> str:
+    out = run(host, "ip", "-o", "-4", "addr", "show", "to", host.address).stdout.split()
+    if len(out) < 2:
+        raise RuntimeError(f"{host.name} has no interface with {host.address}")
+    return out[1]
 
 
 def isolate(host: Host) -> Event:
-    """Cut the host off every other host (a pulled cable): nftables inside it
-    drops all traffic but loopback. Unlike cut(), its interfaces stay, as a
-    real host's do when its link fails."""
+    """Pull the host's cable: its lab interface goes down inside it (the
+    container keeps running, the interface and its address stay, as on a
+    real host whose link fails). Unlike a firewall rule this also silences
+    raw-socket traffic such as gratuitous ARP. rejoin() undoes it."""
     t0 = time.time()
-    ruleset = (f"table inet {_ISOLATE_TABLE} {{\n"
-               f" chain input {{ type filter hook input priority -20; iif != lo drop; }}\n"
-               f" chain output {{ type filter hook output priority -20; oif != lo drop; }}\n}}\n")
-    _nft(host, "-f", "-", stdin=ruleset)
+    iface = _interface(host)
+    routes = [r for r in run(host, "ip", "-4", "route", "show").stdout.splitlines() if r.strip()]
+    _ISOLATED[host.container] = (iface, routes)
+    run(host, "ip", "link", "set", iface, "down")
     return Event(host.name, "isolate", t0, time.time())
 
 
 def rejoin(host: Host) -> Event:
-    """Undo isolate()."""
+    """Undo isolate(): the interface up again, with the routes it had."""
     t0 = time.time()
-    _nft(host, "delete", "table", "inet", _ISOLATE_TABLE)
+    iface, routes = _ISOLATED.pop(host.container)
+    run(host, "ip", "link", "set", iface, "up")
+    for route in routes:
+        run(host, "ip", "route", "replace", *route.split(), check=False)
     return Event(host.name, "rejoin", t0, time.time())
+
+
+def isolated(host: Host) -> bool:
+    return host.container in _ISOLATED
 
 
 def partitioned(host: Host) -> bool:
@@ -164,7 +179,7 @@ def restore(host: Host) -> None:
         reconnect(host)
     if _has_table(host):
         _nft(host, "delete", "table", "inet", _NFT_TABLE)
-    if docker("exec", host.container, "nft", "list", "table", "inet", _ISOLATE_TABLE, check=False).returncode == 0:
+    if isolated(host):
         rejoin(host)
 
 
