@@ -3,7 +3,7 @@
 A web node that crashes or stops costs no request (HAProxy's checks take it
 out, its in-flight requests are sent again to another node). A node whose
 health says 503 leaves and comes back. With every node down the sorry page
-answers. A balancer that crashes, loses HAProxy, or is cut off (isolated) hands its
+answers. A balancer that crashes, loses HAProxy (stopped or hung), or is cut off (isolated) hands its
 VIP to the other within a second or so, and on return each VIP has one
 holder again.
 """
@@ -42,6 +42,7 @@ def steady(farm):
         for host in [*farm.balancers, *farm.members]:
             hosts.restore(host)
         for lb in farm.balancers:
+            hosts.run(lb, "pkill", "-CONT", "-x", "haproxy", check=False)
             hosts.run(lb, "systemctl", "start", "haproxy", check=False)
         for m in farm.members:
             hosts.run(m, "systemctl", "start", "nginx", check=False)
@@ -152,6 +153,10 @@ BALANCER_FAILURES = {
     "crash": (lambda lb: hosts.crash(lb), lambda lb: hosts.start(lb), 2),
     "haproxy-stop": (lambda lb: hosts.run(lb, "systemctl", "stop", "haproxy"),
                      lambda lb: hosts.run(lb, "systemctl", "start", "haproxy"), 2),
+    # Running but not answering (frozen): keepalived's check of the health
+    # URL fails twice, one second apart.
+    "haproxy-hang": (lambda lb: hosts.run(lb, "pkill", "-STOP", "-x", "haproxy"),
+                     lambda lb: hosts.run(lb, "pkill", "-CONT", "-x", "haproxy"), 2),
     # Long enough for the isolated balancer to see its nodes down and lower
     # its priority: on return it hands over to the other at once.
     "isolate": (lambda lb: hosts.isolate(lb), lambda lb: hosts.rejoin(lb), 6),
