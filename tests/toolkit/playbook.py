@@ -6,8 +6,11 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from toolkit.inventory import ROOT
 
@@ -29,6 +32,33 @@ def run_playbook(inventory: str | os.PathLike[str], playbook: str, *, limit: str
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
            "ANSIBLE_FORCE_COLOR": "0", "PATH": os.pathsep.join([BIN, os.environ.get("PATH", "")]), **(env or {})}
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+
+
+def check_on_local_hosts(tmp_path: os.PathLike[str], playbook: str, groups: Mapping[str, Mapping[str, Any]],
+                         variables: Mapping[str, Any] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run playbooks/PLAYBOOK in check mode against an inventory of `local`
+    hosts written to tmp_path: groups is {group: {host: hostvars}}, variables
+    go to all. The input checks under test run before any task that could
+    change a host; check mode keeps this machine unchanged anyway."""
+    inventory = {"all": {"vars": {**LOCAL, **(variables or {})},
+                         "children": {group: {"hosts": dict(hosts)} for group, hosts in groups.items()}}}
+    path = Path(tmp_path) / "hosts.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    return run_playbook(path, playbook, check=True, timeout=180)
+
+
+def assert_stopped_before_changes(out: subprocess.CompletedProcess[str], messages: Iterable[str],
+                                  first_changes: Iterable[str]) -> None:
+    """The play failed, said every message, and never reached a task that changes a host."""
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text
+    for message in messages:
+        assert message in text, text
+    for task in first_changes:
+        assert task not in text, f"'{task}' ran despite the bad input"
 
 
 def recap(stdout: str) -> dict[str, dict[str, int]]:

@@ -8,39 +8,28 @@ the machine running the tests unchanged even if they did not.
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
-import yaml
 
-from toolkit.playbook import run_playbook
+from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
 
 
 def run_web_farm(tmp_path, web1: dict, web2: dict) -> subprocess.CompletedProcess[str]:
-    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    inventory = {"all": {"children": {"web_farm": {"hosts": {
-        "web1": {**local, **web1}, "web2": {**local, **web2}}}}}}
-    path = tmp_path / "hosts.yml"
-    path.write_text(yaml.safe_dump(inventory))
-    return run_playbook(path, "web_farm.yml", check=True, timeout=180)
+    return check_on_local_hosts(tmp_path, "web_farm.yml", {"web_farm": {"web1": web1, "web2": web2}})
 
 
-def assert_stopped_before_changes(out: subprocess.CompletedProcess[str], message: str) -> None:
-    text = out.stdout + out.stderr
-    assert out.returncode != 0, text
-    assert message in text, text
-    for task in ("Install the web node packages", "Write the webfarm site"):
-        assert task not in text, f"'{task}' ran despite the bad input"
+def assert_stopped(out: subprocess.CompletedProcess[str], message: str) -> None:
+    assert_stopped_before_changes(out, [message], ("Install the web node packages", "Write the webfarm site"))
 
 
 def test_duplicate_addresses_stop_the_play(tmp_path):
     out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"}, {"webfarm_address": "10.213.0.11"})
-    assert_stopped_before_changes(out, "host 'web1' and host 'web2' both claim the address 10.213.0.11")
+    assert_stopped(out, "host 'web1' and host 'web2' both claim the address 10.213.0.11")
 
 
 def test_invalid_address_stops_the_play(tmp_path):
     out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"}, {"webfarm_address": "10.213.0.300"})
-    assert_stopped_before_changes(out, "host 'web2': webfarm_address '10.213.0.300' is not a valid IPv4 address")
+    assert_stopped(out, "host 'web2': webfarm_address '10.213.0.300' is not a valid IPv4 address")
 
 
 @pytest.mark.parametrize("var, value, message", [
@@ -53,24 +42,24 @@ def test_invalid_address_stops_the_play(tmp_path):
 ])
 def test_bad_role_input_is_named(tmp_path, var, value, message):
     out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"}, {"webfarm_address": "10.213.0.12", var: value})
-    assert_stopped_before_changes(out, message)
+    assert_stopped(out, message)
 
 
 def test_a_virtual_ip_on_a_host_address_stops_the_play(tmp_path):
     out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"},
                        {"webfarm_address": "10.213.0.12", "demo_vips": ["10.213.0.11"]})
-    assert_stopped_before_changes(out, "host 'web1' and demo_vips both claim the address 10.213.0.11")
+    assert_stopped(out, "host 'web1' and demo_vips both claim the address 10.213.0.11")
 
 
 def test_every_bad_value_is_named_at_once(tmp_path):
     out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"},
                        {"webfarm_address": "10.213.0.12", "web_node_header": "X Y", "web_node_health_path": "health"})
-    assert_stopped_before_changes(out, 'web_node_header = "X Y": takes letters')
+    assert_stopped(out, 'web_node_header = "X Y": takes letters')
     assert 'web_node_health_path = "health": must start with /' in out.stdout + out.stderr
 
 
 def test_a_package_spec_that_is_not_a_plain_name_is_refused(tmp_path):
     out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"},
                        {"webfarm_address": "10.213.0.12", "web_node_packages": ["nginx=1.22"]})
-    assert_stopped_before_changes(out, "web_node_packages")
+    assert_stopped(out, "web_node_packages")
     assert "must list Debian package names" in out.stdout + out.stderr

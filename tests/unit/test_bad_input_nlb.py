@@ -2,12 +2,9 @@
 the variable (check mode against two `local` balancers)."""
 from __future__ import annotations
 
-import sys
-
 import pytest
-import yaml
 
-from toolkit.playbook import run_playbook
+from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
 
 GOOD = {
     "lb_haproxy_stats_password": "a-good-long-password",
@@ -18,23 +15,18 @@ GOOD = {
 }
 
 
+FIRST_CHANGES = ("Give HAProxy's unit its file limit", "Install the balancer packages", "Write the HAProxy configuration")
+
+
 def run_nlb(tmp_path, balancers=("lb1", "lb2"), **overrides):
-    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    inventory = {"all": {"vars": {**local, **GOOD, **overrides}, "children": {
-        "nlb": {"hosts": {name: {"webfarm_address": f"10.213.0.{31 + i}"} for i, name in enumerate(balancers)}},
-        "web_farm": {"hosts": {"web1": {"webfarm_address": "10.213.0.11"}, "web2": {"webfarm_address": "10.213.0.12"}}}}}}
-    path = tmp_path / "hosts.yml"
-    path.write_text(yaml.safe_dump(inventory))
-    return run_playbook(path, "nlb.yml", check=True, timeout=180)
+    return check_on_local_hosts(tmp_path, "nlb.yml", {
+        "nlb": {name: {"webfarm_address": f"10.213.0.{31 + i}"} for i, name in enumerate(balancers)},
+        "web_farm": {"web1": {"webfarm_address": "10.213.0.11"}, "web2": {"webfarm_address": "10.213.0.12"}},
+    }, {**GOOD, **overrides})
 
 
-def assert_stopped_before_changes(out, *messages):
-    text = out.stdout + out.stderr
-    assert out.returncode != 0, text
-    for message in messages:
-        assert message in text, text
-    for task in ("Give HAProxy's unit its file limit", "Install the balancer packages", "Write the HAProxy configuration"):
-        assert task not in text, f"'{task}' ran despite the bad input"
+def assert_stopped(out, message):
+    assert_stopped_before_changes(out, [message], FIRST_CHANGES)
 
 
 def test_good_input_passes_the_checks(tmp_path):
@@ -66,11 +58,11 @@ def test_good_input_passes_the_checks(tmp_path):
     ({"lb_keepalived_advert_interval": 0}, 'lb_keepalived_advert_interval = "0": must be more than 0'),
 ])
 def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, message):
-    assert_stopped_before_changes(run_nlb(tmp_path, **overrides), message)
+    assert_stopped(run_nlb(tmp_path, **overrides), message)
 
 
 def test_one_balancer_needs_the_explicit_switch(tmp_path):
     out = run_nlb(tmp_path, balancers=("lb1",))
-    assert_stopped_before_changes(out, "lists one balancer: nobody could take its VIPs over")
+    assert_stopped(out, "lists one balancer: nobody could take its VIPs over")
     out = run_nlb(tmp_path, balancers=("lb1",), lb_keepalived_single_balancer=True)
     assert "Give HAProxy's unit its file limit" in out.stdout, out.stdout[-3000:]

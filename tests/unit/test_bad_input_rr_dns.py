@@ -2,35 +2,27 @@
 naming the variable (check mode against two `local` name servers)."""
 from __future__ import annotations
 
-import sys
-
 import pytest
-import yaml
 
-from toolkit.playbook import run_playbook
+from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
 
 SECRET = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2U="
 GOOD = {"dns_server_transfer_key_secret": SECRET, "dns_server_admin_key_secret": SECRET,
         "dns_server_health_key_secret": SECRET}
 
 
+FIRST_CHANGES = ("Install BIND", "Write the TSIG keys", "Write BIND's options")
+
+
 def run_rr_dns(tmp_path, **overrides):
-    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    inventory = {"all": {"vars": {**local, **GOOD, **overrides}, "children": {
-        "rr_dns": {"hosts": {"dns1": {"webfarm_address": "10.213.0.21"}, "dns2": {"webfarm_address": "10.213.0.22"}}},
-        "web_farm": {"hosts": {"web1": {"webfarm_address": "10.213.0.11"}}}}}}
-    path = tmp_path / "hosts.yml"
-    path.write_text(yaml.safe_dump(inventory))
-    return run_playbook(path, "rr_dns.yml", check=True, timeout=180)
+    return check_on_local_hosts(tmp_path, "rr_dns.yml", {
+        "rr_dns": {"dns1": {"webfarm_address": "10.213.0.21"}, "dns2": {"webfarm_address": "10.213.0.22"}},
+        "web_farm": {"web1": {"webfarm_address": "10.213.0.11"}},
+    }, {**GOOD, **overrides})
 
 
-def assert_stopped_before_changes(out, *messages):
-    text = out.stdout + out.stderr
-    assert out.returncode != 0, text
-    for message in messages:
-        assert message in text, text
-    for task in ("Install BIND", "Write the TSIG keys", "Write BIND's options"):
-        assert task not in text, f"'{task}' ran despite the bad input"
+def assert_stopped(out, *messages):
+    assert_stopped_before_changes(out, messages, FIRST_CHANGES)
 
 
 def test_good_input_passes_the_checks(tmp_path):
@@ -55,9 +47,9 @@ def test_good_input_passes_the_checks(tmp_path):
     ({"dns_server_records": [{"name": "www", "type": "A", "value": "10.213.0.50"}]}, "www A belongs to the health checker"),
 ])
 def test_bad_input_is_named_before_any_change(tmp_path, overrides, message):
-    assert_stopped_before_changes(run_rr_dns(tmp_path, **overrides), message)
+    assert_stopped(run_rr_dns(tmp_path, **overrides), message)
 
 
 def test_every_bad_value_is_named_at_once(tmp_path):
     out = run_rr_dns(tmp_path, dns_server_health_rise=0, dns_server_health_fall=0)
-    assert_stopped_before_changes(out, "dns_server_health_rise", "dns_server_health_fall")
+    assert_stopped(out, "dns_server_health_rise", "dns_server_health_fall")

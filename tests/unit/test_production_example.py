@@ -6,15 +6,14 @@ Check mode over a `local` connection: only the input checks, which run
 before any task that touches a host, are exercised here."""
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from toolkit.inventory import ROOT
+from toolkit.playbook import LOCAL as LOCAL_HOSTS
 from toolkit.playbook import run_playbook
 
 EXAMPLE = ROOT / "inventories" / "production.example"
-LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "ansible_become": False}
+LOCAL = {**LOCAL_HOSTS, "ansible_become": False}
 SECRET = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2U="
 SECRETS = {**{f"dns_server_{key}_key_secret": SECRET for key in ("transfer", "admin", "health")},
            "lb_haproxy_stats_password": "a-good-long-password"}
