@@ -23,8 +23,8 @@ import sys
 import time
 import urllib.parse
 
-from toolkit import hosts, vip
-from toolkit.drill import Load, wait_for
+from toolkit import haproxy, hosts, vip
+from toolkit.drill import Load
 from toolkit.inventory import Inventory
 from toolkit.playbook import run_playbook
 from toolkit.report import service_gap, summarize, table
@@ -43,16 +43,6 @@ def wrk(client, url: str) -> dict[str, str]:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
     return {"rps": f"{float(rps.group(1)):.0f}" if rps else "?", "p50": p50.group(1) if p50 else "?",
             "p99": p99.group(1) if p99 else "?", "errors": errors.group(0) if errors else "0"}
-
-
-def settle(inv, balancers, members, vips) -> None:
-    for host in [*balancers, *members]:
-        hosts.restore(host)
-    for lb in balancers:
-        hosts.run(lb, "systemctl", "start", "haproxy", check=False)
-    for i, address in enumerate(vips):
-        wait_for(lambda a=address, i=i: vip.holders(balancers, a) == [balancers[i % len(balancers)].name], timeout=30)
-    time.sleep(1)
 
 
 def drill(client, url, header, action, restore, timeout: float) -> list[str]:
@@ -80,11 +70,11 @@ def main() -> int:
     down = [h.name for h in [client, *balancers, *members] if hosts.state(h) != "running"]
     if down:
         raise SystemExit(f"bench-nlb: {', '.join(down)} not running: run `make lab` first")
-    vips = [str(v["address"]).split("/")[0] for v in balancers[0].var("lb_keepalived_vips")]
+    vips = vip.declared(balancers[0])
     header = str(members[0].var("web_node_header"))
     url = f"http://{vips[0]}/"
     active = balancers[0]
-    settle(inv, balancers, members, vips)
+    haproxy.restore_farm(balancers, members)
 
     print(f"[bench] wrk {WRK_SECONDS} s: {members[0].name} direct, then through {vips[0]}", flush=True)
     direct, through = wrk(client, members[0].url("web_node_port")), wrk(client, url)
@@ -132,9 +122,9 @@ def main() -> int:
         for name, action, restore, timeout in drills:
             print(f"[bench] {name}", flush=True)
             rows.append([name, *drill(client, url, header, action, restore, timeout)])
-            settle(inv, balancers, members, vips)
+            haproxy.restore_farm(balancers, members)
     finally:
-        settle(inv, balancers, members, vips)
+        haproxy.restore_farm(balancers, members)
 
     print()
     print(f"bench-nlb: wrk -t2 -c{32} {WRK_SECONDS} s from the client ({os.cpu_count()} cores)")

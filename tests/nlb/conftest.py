@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from toolkit import vip
 from toolkit.inventory import Host, Inventory
 from toolkit.pytest_plugin import group_fixtures
 
@@ -33,7 +34,7 @@ class Farm:
 def farm(inventory: Inventory) -> Farm:
     lbs = inventory.hosts("nlb")
     first = lbs[0]
-    vips = [str(v["address"]).split("/")[0] for v in first.var("lb_keepalived_vips")]
+    vips = vip.declared(first)
     sites = {s["name"]: dict(s) for s in first.var("lb_haproxy_sites")}
     members = inventory.hosts("web_farm")
     return Farm(lbs, vips, sites, members, str(members[0].var("web_node_header")))

@@ -5,12 +5,11 @@ from __future__ import annotations
 from toolkit import haproxy
 from toolkit.inventory import Host, Inventory
 from toolkit.status import Role
-from toolkit.vip import addresses
+from toolkit.vip import addresses, declared
 
 
 def balancer_view(host: Host) -> tuple[bool, str]:
-    vips = [str(v["address"]).split("/")[0] for v in host.var("lb_keepalived_vips") or []]
-    held = " ".join(v for v in vips if v in addresses(host)) or "(none)"
+    held = " ".join(v for v in declared(host) if v in addresses(host)) or "(none)"
     try:
         states = haproxy.server_states(host)
     except RuntimeError as exc:
@@ -34,8 +33,7 @@ def notes(inv: Inventory) -> list[str]:
     first = balancers[0]
     held = {b.name: addresses(b) for b in balancers}
     lines = []
-    for v in first.var("lb_keepalived_vips") or []:
-        address = str(v["address"]).split("/")[0]
+    for address in declared(first):
         holder = " ".join(n for n, a in held.items() if address in a) or "nobody"
         sites = " ".join(f"http://{address}{'' if int(s.get('bind_port', 80)) == 80 else ':' + str(s['bind_port'])}/"
                          for s in first.var("lb_haproxy_sites"))

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from toolkit import hosts, vip, webclient
+from toolkit import haproxy, hosts, vip, webclient
 from toolkit.drill import Load, wait_for
 from toolkit.playbook import recap, run_playbook
 from toolkit.report import service_gap, summarize, summary_table, table
@@ -29,7 +29,6 @@ def load_through(client, farm, site: str = "www", vip_index: int = 0, duration: 
 
 
 def every_node_up(balancers, farm) -> bool:
-    from toolkit import haproxy
     return all(state == "UP" for lb in balancers for (_, server), state in haproxy.server_states(lb).items()
                if server in {m.name for m in farm.members})
 
@@ -38,20 +37,9 @@ def every_node_up(balancers, farm) -> bool:
 def steady(farm):
     """Every balancer and node back, every node UP in HAProxy, each VIP on
     its master: before and after each drill."""
-    def settle():
-        for host in [*farm.balancers, *farm.members]:
-            hosts.restore(host)
-        for lb in farm.balancers:
-            hosts.run(lb, "pkill", "-CONT", "-x", "haproxy", check=False)
-            hosts.run(lb, "systemctl", "start", "haproxy", check=False)
-        for m in farm.members:
-            hosts.run(m, "systemctl", "start", "nginx", check=False)
-        wait_for(lambda: every_node_up(farm.balancers, farm), timeout=30)
-        for i, address in enumerate(farm.vips):
-            wait_for(lambda a=address, i=i: vip.holders(farm.balancers, a) == [farm.master(i).name], timeout=30)
-    settle()
+    haproxy.restore_farm(farm.balancers, farm.members)
     yield
-    settle()
+    haproxy.restore_farm(farm.balancers, farm.members)
 
 
 @pytest.mark.parametrize("how", ["crash", "stop"])

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 
-from toolkit import hosts
+from toolkit import hosts, vip
+from toolkit.drill import wait_for
 from toolkit.inventory import Host
 
 _CLIENT = """
@@ -46,3 +48,20 @@ def set_server(host: Host, backend: str, server: str, state: str) -> None:
     out = command(host, f"set server {backend}/{server} state {state}")
     if out.strip():
         raise RuntimeError(f"set server {backend}/{server} state {state} on {host.name}: {out.strip()}")
+
+
+def restore_farm(balancers: Sequence[Host], members: Sequence[Host], timeout: float = 30) -> None:
+    """Put a balanced farm back as a drill found it: every host up (started,
+    reconnected, rejoined), HAProxy running and sure of every node, and
+    each VIP on its master (VIP i on balancer i)."""
+    for host in [*balancers, *members]:
+        hosts.restore(host)
+    for lb in balancers:
+        hosts.run(lb, "pkill", "-CONT", "-x", "haproxy", check=False)
+        hosts.run(lb, "systemctl", "start", "haproxy", check=False)
+    names = {m.name for m in members}
+    wait_for(lambda: all(state == "UP" for lb in balancers for (_, server), state in server_states(lb).items()
+                         if server in names), timeout=timeout)
+    for i, address in enumerate(vip.declared(balancers[0])):
+        master = balancers[i % len(balancers)].name
+        wait_for(lambda a=address, m=master: vip.holders(balancers, a) == [m], timeout=timeout)

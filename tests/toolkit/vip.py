@@ -14,6 +14,12 @@ from toolkit import hosts
 from toolkit.inventory import Host
 
 
+def declared(balancer: Host) -> list[str]:
+    """The VIPs the inventory gives the balancers (lb_keepalived_vips), in
+    order and without prefix: VIP i is mastered by balancer i."""
+    return [str(v["address"]).split("/")[0] for v in balancer.var("lb_keepalived_vips") or []]
+
+
 def addresses(host: Host) -> set[str]:
     """The IPv4 addresses on the host's interfaces (empty when it is down)."""
     if hosts.state(host) != "running":
