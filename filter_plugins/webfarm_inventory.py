@@ -11,7 +11,9 @@ IPv4 address (see ``host_address``).
 
 Addresses an inventory declares besides its hosts' (virtual IPs) live in
 variables named ``*_vip`` (one address) or ``*_vips`` (a list of addresses,
-or of mappings with an ``address`` key); an address may carry a ``/prefix``.
+or of mappings with an ``address`` key), and in the ``vip`` key of the
+mappings a ``*_services`` variable lists (a cluster's resource groups); an
+address may carry a ``/prefix``.
 ``webfarm_declared_addresses`` checks that each address has one owner.
 """
 from __future__ import annotations
@@ -164,9 +166,13 @@ def webfarm_health_urls(nodes: Sequence[Mapping[str, Any]], hostvars: Mapping[st
 
 
 def _vip_values(var: str, value: Any) -> list[str]:
-    """The addresses a *_vip or *_vips variable holds, as strings."""
+    """The addresses a *_vip, *_vips or *_services variable holds, as strings."""
     if var.endswith("_vip"):
         items = [value]
+    elif var.endswith("_services"):
+        if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+            raise ValueError(f"{var} must be a list of mappings, got {value!r}")
+        items = [item["vip"] for item in value if isinstance(item, Mapping) and item.get("vip") not in (None, "")]
     elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         items = list(value)
     else:
@@ -222,7 +228,7 @@ def webfarm_declared_addresses(hostvars: Mapping[str, Mapping[str, Any]], hosts:
         claim(address, f"host '{name}'")
     for name in map(str, hosts):
         for var, value in sorted(hostvars[name].items()):
-            if not (var.endswith("_vip") or var.endswith("_vips")) or value in (None, "", []):
+            if not var.endswith(("_vip", "_vips", "_services")) or value in (None, "", []):
                 continue
             try:
                 addresses = _vip_values(var, value)

@@ -1,0 +1,213 @@
+"""webfarm cluster filters: a Pacemaker cluster's resources from the ha_cluster role's variables.
+
+``webfarm_cluster_services`` turns ``ha_cluster_services`` into resource
+groups (disk, virtual IP, service, network name, in that order) and
+``webfarm_cluster_fencing`` turns ``ha_cluster_fence_devices`` into stonith
+resources and the constraints that keep each device off the node it fences.
+Both return the data library/webfarm_pacemaker_cib.py takes, and refuse bad
+input with an AnsibleFilterError that names the variable and the entry.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+SERVICES = "ha_cluster_services"
+DEVICES = "ha_cluster_fence_devices"
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_DNS_NAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
+_UNIT = re.compile(r"^[A-Za-z0-9@_.:-]+$")
+_AGENT = re.compile(r"^fence_[a-z0-9_]+$")
+_SERVICE_KEYS = {"name", "vip", "vip_prefix", "dns_name", "disk", "service"}
+_DISK_KEYS = {"device", "directory", "fstype", "options"}
+
+
+def _fail(msg: str) -> AnsibleFilterError:
+    return AnsibleFilterError(msg)
+
+
+def _list_of_mappings(value: Any, var: str) -> list[Mapping[str, Any]]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise _fail(f"{var} must be a list of mappings, got {value!r}")
+    for item in value:
+        if not isinstance(item, Mapping):
+            raise _fail(f"{var}: every entry must be a mapping, got {item!r}")
+    return list(value)
+
+
+def _ops(interval: str, timeout: str, start: str = "60s", stop: str = "60s") -> list[dict[str, str]]:
+    return [
+        {"name": "monitor", "interval": interval, "timeout": timeout, "on-fail": "restart"},
+        {"name": "start", "interval": "0s", "timeout": start},
+        {"name": "stop", "interval": "0s", "timeout": stop},
+    ]
+
+
+def _disk(name: str, disk: Any, where: str) -> dict[str, Any]:
+    if not isinstance(disk, Mapping):
+        raise _fail(f"{where}: disk must be a mapping with device, directory and fstype, got {disk!r}")
+    unknown = sorted(set(disk) - _DISK_KEYS)
+    if unknown:
+        raise _fail(f"{where}: disk has unknown keys {unknown} (known: {sorted(_DISK_KEYS)})")
+    directory = str(disk.get("directory", ""))
+    if not directory.startswith("/") or directory.rstrip("/") == "" or "/../" in directory + "/":
+        raise _fail(f"{where}: disk.directory {directory!r} must be an absolute path other than /")
+    device = str(disk.get("device", ""))
+    if not device or device.rstrip("/") == "":
+        raise _fail(f"{where}: disk.device {device!r} must name a block device, an NFS export or a directory other than /")
+    fstype = str(disk.get("fstype", ""))
+    if not re.match(r"^[a-z0-9.]+$", fstype):
+        raise _fail(f"{where}: disk.fstype {fstype!r} must be a file system type (ext4, xfs, nfs4, or none for a bind mount)")
+    params = {"device": device, "directory": directory, "fstype": fstype}
+    if disk.get("options"):
+        params["options"] = str(disk["options"])
+    return {"id": f"webfarm-{name}-disk", "type": "Filesystem", "params": params}
+
+
+def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequence[str],
+                             options: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The resource groups for ``ha_cluster_services``.
+
+    Example::
+
+        {{ ha_cluster_services | webfarm_cluster_services('10.213.0.0/24', ['10.213.0.41', '10.213.0.42'],
+                                                          {'dns_zone': 'webfarm.test', ...}) }}
+
+    ``network`` is the nodes' subnet (every VIP must be inside it and none may
+    be a node's address). ``options`` carries the role's other variables:
+    stickiness, migration_threshold, failure_timeout, monitor_interval,
+    service_monitor_interval, dns_zone, dns_server, dns_keyfile, dns_ttl.
+    """
+    try:
+        net = ipaddress.IPv4Interface(str(network)).network
+    except ValueError:
+        raise _fail(f"{SERVICES}: the nodes' subnet {network!r} is not an IPv4 network") from None
+    nodes = {str(a) for a in node_addresses}
+    groups = []
+    seen: set[str] = set()
+    for index, svc in enumerate(_list_of_mappings(services, SERVICES)):
+        where = f"{SERVICES}[{index}]"
+        name = svc.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise _fail(f"{where}: name {name!r} must be lower case letters, digits and '-', starting with a letter")
+        where = f"{SERVICES}[{index}] ({name})"
+        if name in seen:
+            raise _fail(f"{where}: the name {name!r} is used twice")
+        seen.add(name)
+        unknown = sorted(set(svc) - _SERVICE_KEYS)
+        if unknown:
+            raise _fail(f"{where}: unknown keys {unknown} (known: {sorted(_SERVICE_KEYS)})")
+        members = []
+        if svc.get("disk"):
+            disk = _disk(name, svc["disk"], where)
+            disk["ops"] = _ops(options["monitor_interval"], "40s")
+            members.append(disk)
+        try:
+            vip = ipaddress.IPv4Address(str(svc.get("vip", "")).split("/")[0])
+        except ValueError:
+            raise _fail(f"{where}: vip {svc.get('vip')!r} is not an IPv4 address") from None
+        if vip not in net or vip in (net.network_address, net.broadcast_address):
+            raise _fail(f"{where}: vip {vip} is outside the nodes' subnet {net} (or is its network or broadcast address)")
+        if str(vip) in nodes:
+            raise _fail(f"{where}: vip {vip} is a node's own address")
+        prefix = svc.get("vip_prefix", net.prefixlen)
+        if not isinstance(prefix, int) or isinstance(prefix, bool) or not 8 <= prefix <= 32:
+            raise _fail(f"{where}: vip_prefix {prefix!r} must be a prefix length from 8 to 32")
+        members.append({"id": f"webfarm-{name}-ip", "type": "IPaddr2",
+                        "params": {"ip": str(vip), "cidr_netmask": prefix},
+                        "ops": _ops(options["monitor_interval"], "20s", "20s", "20s")})
+        if svc.get("service"):
+            unit = str(svc["service"])
+            if not _UNIT.match(unit):
+                raise _fail(f"{where}: service {unit!r} is not a systemd unit name")
+            members.append({"id": f"webfarm-{name}-service", "class": "systemd", "type": unit,
+                            "ops": _ops(options["service_monitor_interval"], "20s", "30s", "30s")})
+        if svc.get("dns_name"):
+            members.append(_dns(svc["dns_name"], vip, name, where, options))
+        for member in members:
+            member["meta"] = {"migration-threshold": options["migration_threshold"],
+                              "failure-timeout": options["failure_timeout"]}
+        groups.append({"id": f"webfarm-{name}", "group": members,
+                       "meta": {"resource-stickiness": options["stickiness"]}})
+    return groups
+
+
+def _dns(dns_name: Any, vip: ipaddress.IPv4Address, name: str, where: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    dns_name = str(dns_name).lower().rstrip(".")
+    if len(dns_name) > 253 or not _DNS_NAME.match(dns_name):
+        raise _fail(f"{where}: dns_name {dns_name!r} is not a valid DNS name (labels of letters, digits and '-')")
+    zone = str(options.get("dns_zone") or "").lower().rstrip(".")
+    if not zone or not options.get("dns_server") or not options.get("dns_keyfile"):
+        raise _fail(f"{where}: dns_name {dns_name!r} needs ha_cluster_dns_zone, ha_cluster_dns_server and "
+                    "ha_cluster_dns_key_secret (set by playbooks/active_passive.yml when the inventory has rr_dns)")
+    fqdn = dns_name if dns_name == zone or dns_name.endswith("." + zone) else f"{dns_name}.{zone}"
+    return {"id": f"webfarm-{name}-name", "type": "dnsupdate",
+            "params": {"hostname": fqdn, "ip": str(vip), "server": str(options["dns_server"]),
+                       "keyfile": str(options["dns_keyfile"]), "ttl": int(options.get("dns_ttl", 5))},
+            "ops": _ops(options["monitor_interval"], "30s", "30s", "30s")}
+
+
+def webfarm_cluster_fencing(devices: Any, nodes: Sequence[str], winner: str, delay: int) -> dict[str, list[dict[str, Any]]]:
+    """Stonith resources and their constraints for ``ha_cluster_fence_devices``.
+
+    Each device fences the nodes in its ``hosts`` (``pcmk_host_list``) and
+    never runs on a node it fences. Devices that fence ``winner`` wait
+    ``delay`` seconds (``pcmk_delay_base``), so in a partition the winner
+    fences the other side first. Every node must be fenced by some device.
+    """
+    nodes = [str(n) for n in nodes]
+    if winner not in nodes:
+        raise _fail(f"ha_cluster_fence_winner {winner!r} is not a cluster node ({', '.join(nodes)})")
+    if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= 60:
+        raise _fail(f"ha_cluster_fence_delay {delay!r} must be 0 to 60 seconds")
+    resources, constraints, covered, seen = [], [], set(), set()
+    for index, dev in enumerate(_list_of_mappings(devices, DEVICES)):
+        name = dev.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise _fail(f"{DEVICES}[{index}]: name {name!r} must be lower case letters, digits and '-'")
+        where = f"{DEVICES}[{index}] ({name})"
+        if name in seen:
+            raise _fail(f"{where}: the name {name!r} is used twice")
+        seen.add(name)
+        agent = dev.get("agent")
+        if not isinstance(agent, str) or not _AGENT.match(agent):
+            raise _fail(f"{where}: agent {agent!r} must be a fence agent's name (fence_ipmilan, fence_docker, ...)")
+        hosts = dev.get("hosts")
+        if isinstance(hosts, (str, bytes)) or not isinstance(hosts, Sequence) or not hosts:
+            raise _fail(f"{where}: hosts must list the cluster nodes this device fences, got {hosts!r}")
+        strangers = [str(h) for h in hosts if str(h) not in nodes]
+        if strangers:
+            raise _fail(f"{where}: hosts {strangers} are not cluster nodes ({', '.join(nodes)})")
+        params = dict(dev.get("params") or {})
+        if "pcmk_host_list" in params:
+            raise _fail(f"{where}: give the nodes as hosts, not as params.pcmk_host_list")
+        params["pcmk_host_list"] = " ".join(str(h) for h in hosts)
+        if winner in hosts and delay:
+            params["pcmk_delay_base"] = f"{delay}s"
+        rid = f"webfarm-fence-{name}"
+        resources.append({"id": rid, "class": "stonith", "type": agent, "params": params,
+                          "ops": [{"name": "monitor", "interval": "60s", "timeout": "30s"}]})
+        # A device for one node runs elsewhere: a node never fences itself.
+        for host in hosts if len(hosts) == 1 else []:
+            constraints.append({"id": f"{rid}-avoids-{host}", "rsc": rid, "node": str(host), "score": "-INFINITY"})
+        covered.update(str(h) for h in hosts)
+    missing = [n for n in nodes if n not in covered]
+    if missing:
+        raise _fail(f"{DEVICES}: no device fences {', '.join(missing)}; every node needs one (or switch fencing off "
+                    "with ha_cluster_fencing: false and ha_cluster_fencing_disabled_acknowledged: true)")
+    return {"resources": resources, "constraints": constraints}
+
+
+class FilterModule:
+    """webfarm cluster filters."""
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            "webfarm_cluster_services": webfarm_cluster_services,
+            "webfarm_cluster_fencing": webfarm_cluster_fencing,
+        }

@@ -1,0 +1,120 @@
+"""filter_plugins/webfarm_cluster.py: the cluster's resource groups and fence
+devices from the ha_cluster role's variables, bad input named."""
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from webfarm_cluster import webfarm_cluster_fencing, webfarm_cluster_services
+
+NET = "10.213.0.41/24"
+NODES = ["10.213.0.41", "10.213.0.42"]
+OPTIONS = {"stickiness": 100, "migration_threshold": 2, "failure_timeout": "120s", "monitor_interval": "5s",
+           "service_monitor_interval": "2s", "dns_zone": "webfarm.test", "dns_server": "10.213.0.21",
+           "dns_keyfile": "/etc/webfarm/cluster/dns-update.key", "dns_ttl": 5}
+WEB = {"name": "web", "vip": "10.213.0.210", "dns_name": "web-ha", "service": "nginx",
+       "disk": {"device": "/srv/webfarm-disk", "directory": "/srv/webfarm", "fstype": "none", "options": "bind"}}
+
+
+def services(*svcs, options=OPTIONS):
+    return webfarm_cluster_services(list(svcs), NET, NODES, options)
+
+
+def test_a_service_is_one_group_disk_ip_unit_then_name():
+    (group,) = services(WEB)
+    assert group["id"] == "webfarm-web" and group["meta"] == {"resource-stickiness": 100}
+    assert [m["id"] for m in group["group"]] == ["webfarm-web-disk", "webfarm-web-ip", "webfarm-web-service", "webfarm-web-name"]
+    disk, ip, unit, name = group["group"]
+    assert disk["params"] == {"device": "/srv/webfarm-disk", "directory": "/srv/webfarm", "fstype": "none", "options": "bind"}
+    assert ip["params"] == {"ip": "10.213.0.210", "cidr_netmask": 24}
+    assert unit["class"] == "systemd" and unit["type"] == "nginx"
+    assert name["type"] == "dnsupdate" and name["params"]["hostname"] == "web-ha.webfarm.test"
+    assert name["params"]["ip"] == "10.213.0.210" and name["params"]["ttl"] == 5
+
+
+def test_every_resource_restarts_in_place_before_the_group_moves():
+    (group,) = services(WEB)
+    for member in group["group"]:
+        assert member["meta"] == {"migration-threshold": 2, "failure-timeout": "120s"}
+        monitor = next(op for op in member["ops"] if op["name"] == "monitor")
+        assert monitor["on-fail"] == "restart"
+    assert next(op for op in group["group"][2]["ops"] if op["name"] == "monitor")["interval"] == "2s"
+
+
+def test_a_service_may_be_just_a_vip_and_a_name_already_in_the_zone_is_kept():
+    (group,) = services({"name": "ip", "vip": "10.213.0.211/25", "dns_name": "ip.webfarm.test."})
+    assert [m["type"] for m in group["group"]] == ["IPaddr2", "dnsupdate"]
+    assert group["group"][0]["params"] == {"ip": "10.213.0.211", "cidr_netmask": 24}
+    assert group["group"][1]["params"]["hostname"] == "ip.webfarm.test"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"name": "Web"}, r"ha_cluster_services\[0\]: name 'Web' must be lower case"),
+    ({"vip": "10.213.1.210"}, r"\(web\): vip 10.213.1.210 is outside the nodes' subnet 10.213.0.0/24"),
+    ({"vip": "10.213.0.42"}, r"\(web\): vip 10.213.0.42 is a node's own address"),
+    ({"vip": "10.213.0.255"}, "or is its network or broadcast address"),
+    ({"vip": "nope"}, "vip 'nope' is not an IPv4 address"),
+    ({"vip_prefix": 33}, "vip_prefix 33 must be a prefix length"),
+    ({"dns_name": "web_ha"}, "dns_name 'web_ha' is not a valid DNS name"),
+    ({"dns_name": "-web"}, "dns_name '-web' is not a valid DNS name"),
+    ({"disk": {"device": "/srv/d", "directory": "/", "fstype": "ext4"}}, "disk.directory '/' must be an absolute path other than /"),
+    ({"disk": {"device": "/srv/d", "directory": "srv/webfarm", "fstype": "ext4"}}, "disk.directory 'srv/webfarm'"),
+    ({"disk": {"device": "/", "directory": "/srv/webfarm", "fstype": "none"}}, "disk.device '/' must name"),
+    ({"disk": {"device": "/dev/sdb", "directory": "/srv/webfarm", "fstype": ""}}, "disk.fstype '' must be"),
+    ({"disk": {"device": "/dev/sdb", "directory": "/srv/w", "fstype": "xfs", "size": 1}}, "disk has unknown keys"),
+    ({"service": "nginx; rm"}, "service 'nginx; rm' is not a systemd unit name"),
+    ({"colour": "blue"}, r"unknown keys \['colour'\]"),
+])
+def test_a_bad_service_is_refused_naming_the_variable_and_entry(change, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        services({**WEB, **change})
+
+
+def test_names_are_unique_and_dns_names_need_the_zone():
+    with pytest.raises(AnsibleFilterError, match=r"ha_cluster_services\[1\] \(web\): the name 'web' is used twice"):
+        services(WEB, {**WEB, "vip": "10.213.0.211"})
+    with pytest.raises(AnsibleFilterError, match="needs ha_cluster_dns_zone, ha_cluster_dns_server and ha_cluster_dns_key_secret"):
+        services(WEB, options={**OPTIONS, "dns_keyfile": ""})
+    with pytest.raises(AnsibleFilterError, match="ha_cluster_services must be a list of mappings"):
+        webfarm_cluster_services({"name": "web"}, NET, NODES, OPTIONS)
+    with pytest.raises(AnsibleFilterError, match="the nodes' subnet 'no address' is not an IPv4 network"):
+        webfarm_cluster_services([WEB], "no address", NODES, OPTIONS)
+
+
+DOCKER = {"agent": "fence_docker", "params": {"ip": "10.213.0.9", "ssl_secure": 1}}
+
+
+def test_one_device_per_node_keeps_off_its_target_and_the_winner_waits():
+    out = webfarm_cluster_fencing([{**DOCKER, "name": "node1", "hosts": ["node1"]},
+                                   {**DOCKER, "name": "node2", "hosts": ["node2"]}], ["node1", "node2"], "node1", 5)
+    first, second = out["resources"]
+    assert first["id"] == "webfarm-fence-node1" and first["class"] == "stonith" and first["type"] == "fence_docker"
+    assert first["params"] == {"ip": "10.213.0.9", "ssl_secure": 1, "pcmk_host_list": "node1", "pcmk_delay_base": "5s"}
+    assert "pcmk_delay_base" not in second["params"]
+    assert out["constraints"] == [
+        {"id": "webfarm-fence-node1-avoids-node1", "rsc": "webfarm-fence-node1", "node": "node1", "score": "-INFINITY"},
+        {"id": "webfarm-fence-node2-avoids-node2", "rsc": "webfarm-fence-node2", "node": "node2", "score": "-INFINITY"}]
+
+
+def test_one_device_for_every_node_runs_anywhere():
+    out = webfarm_cluster_fencing([{**DOCKER, "name": "all", "hosts": ["node1", "node2"]}], ["node1", "node2"], "node2", 0)
+    assert out["resources"][0]["params"]["pcmk_host_list"] == "node1 node2"
+    assert "pcmk_delay_base" not in out["resources"][0]["params"] and out["constraints"] == []
+
+
+@pytest.mark.parametrize(("devices", "winner", "delay", "message"), [
+    ([{**DOCKER, "name": "node1"}], "node1", 5, r"ha_cluster_fence_devices\[0\] \(node1\): hosts must list the cluster nodes"),
+    ([{**DOCKER, "name": "node1", "hosts": []}], "node1", 5, "hosts must list"),
+    ([{**DOCKER, "name": "node1", "hosts": ["node9"]}], "node1", 5, r"hosts \['node9'\] are not cluster nodes"),
+    ([{**DOCKER, "name": "node1", "hosts": ["node1"]}], "node1", 5, "no device fences node2"),
+    ([{**DOCKER, "name": "n", "agent": "ipmi", "hosts": ["node1", "node2"]}], "node1", 5, "agent 'ipmi' must be a fence agent"),
+    ([{**DOCKER, "name": "n", "hosts": ["node1", "node2"], "params": {"pcmk_host_list": "x"}}], "node1", 5,
+     "give the nodes as hosts"),
+    ([{**DOCKER, "name": "n", "hosts": ["node1", "node2"]}] * 2, "node1", 5, "the name 'n' is used twice"),
+    ([{**DOCKER, "name": "n", "hosts": ["node1", "node2"]}], "node3", 5, "ha_cluster_fence_winner 'node3' is not a cluster node"),
+    ([{**DOCKER, "name": "n", "hosts": ["node1", "node2"]}], "node1", 99, "ha_cluster_fence_delay 99 must be 0 to 60"),
+    ("node1", "node1", 5, "ha_cluster_fence_devices must be a list of mappings"),
+])
+def test_a_bad_fence_device_is_refused_naming_it(devices, winner, delay, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        webfarm_cluster_fencing(devices, ["node1", "node2"], winner, delay)
