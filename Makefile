@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help setup lab lab-check lab-status lab-down clean drill test lint unit docs bench bench-converge bench-rr-dns bench-nlb
+.PHONY: help setup lab lab-check lab-status lab-down clean drill test lint unit docs bench bench-converge bench-rr-dns bench-nlb bench-active-passive
 
 help: ## show the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,7 +43,7 @@ docs: ## regenerate the variable tables in the role READMEs
 	scripts/setup venv
 	.venv/bin/python scripts/role_docs.py --write
 
-bench: bench-converge bench-rr-dns bench-nlb ## every benchmark, one table each
+bench: bench-converge bench-rr-dns bench-nlb bench-active-passive ## every benchmark, one table each
 
 bench-converge: ## converge time of 3, 12 and 24 web nodes, stock Ansible and Mitogen
 	scripts/setup all
@@ -56,3 +56,7 @@ bench-rr-dns: ## against the lab: crash to record withdrawn and back, per name s
 bench-nlb: ## against the lab: throughput direct vs through the VIP (wrk); failures per drill
 	scripts/setup venv
 	PYTHONPATH=tests .venv/bin/python bench/nlb.py
+
+bench-active-passive: ## against the lab: outage per cluster drill (stop, crash, nginx killed, partition), min/median/max
+	scripts/setup venv
+	PYTHONPATH=tests .venv/bin/python bench/active_passive.py

@@ -9,6 +9,7 @@ Read only (crm_mon, findmnt); lab containers only.
 """
 from __future__ import annotations
 
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
@@ -111,3 +112,71 @@ def wait_group(nodes: Sequence[Host], group: str, accept: Callable[[str], bool],
         if time.monotonic() >= deadline:
             raise TimeoutError(f"{group}: {last} after {timeout} s")
         time.sleep(interval)
+
+
+class MountWatch:
+    """Sample where a directory is mounted, on every node at (nearly) one
+    instant, until stopped: each node's mount table is read from the host
+    (/proc/<its init's pid>/mountinfo), so one sample of all nodes takes
+    about a millisecond and a moment when two nodes both had it mounted is
+    not missed nor invented by the time between two `docker exec`s.
+
+        with MountWatch(nodes, "/srv/webfarm") as watch:
+            ... the drill ...
+        watch.most_at_once  -> 1 (never on two nodes)
+    """
+
+    def __init__(self, nodes: Sequence[Host], directory: str, interval: float = 0.05, limit: float = 300) -> None:
+        self.nodes = list(nodes)
+        self.directory = directory
+        self.interval = interval
+        self.limit = limit  # seconds: the watch ends by itself
+        self.samples = 0
+        self.most_at_once = 0
+        self.both: list[tuple[float, tuple[str, ...]]] = []  # when more than one node had it mounted
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    def _pid(self, node: Host) -> int:
+        out = hosts.docker("inspect", "-f", "{{.State.Pid}}", node.container, check=False, timeout=10)
+        return int(out.stdout.strip() or 0) if out.returncode == 0 else 0
+
+    def _mounted(self, pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/mountinfo", encoding="utf-8") as handle:
+                return any(line.split()[4] == self.directory for line in handle)
+        except OSError:
+            return False
+
+    def _run(self) -> None:
+        pids = {n.name: self._pid(n) for n in self.nodes}
+        refreshed = time.monotonic()
+        deadline = time.monotonic() + self.limit
+        while not self._stop and time.monotonic() < deadline:
+            if time.monotonic() - refreshed > 0.5:  # a restarted container has a new init pid
+                pids = {n.name: self._pid(n) for n in self.nodes}
+                refreshed = time.monotonic()
+            now = time.time()
+            holding = tuple(name for name, pid in pids.items() if pid and self._mounted(pid))
+            self.samples += 1
+            self.most_at_once = max(self.most_at_once, len(holding))
+            if len(holding) > 1:
+                self.both.append((now, holding))
+            time.sleep(self.interval)
+
+    def __enter__(self) -> MountWatch:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+def fencings(node: Host, target: str) -> int:
+    """How many times the cluster has fenced `target` successfully, as `node` remembers it."""
+    # --verbose lists every event; without it, one line per target (the latest).
+    out = hosts.run(node, "stonith_admin", "--history", target, "--verbose", check=False, timeout=15)
+    return sum(1 for line in out.stdout.splitlines() if "successful" in line and target in line)

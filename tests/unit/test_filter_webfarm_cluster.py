@@ -57,7 +57,8 @@ def test_a_service_may_be_just_a_vip_and_a_name_already_in_the_zone_is_kept():
     ({"vip_prefix": 33}, "vip_prefix 33 must be a prefix length"),
     ({"dns_name": "web_ha"}, "dns_name 'web_ha' is not a valid DNS name"),
     ({"dns_name": "-web"}, "dns_name '-web' is not a valid DNS name"),
-    ({"disk": {"device": "/srv/d", "directory": "/", "fstype": "ext4"}}, "disk.directory '/' must be an absolute path other than /"),
+    ({"disk": {"device": "/srv/d", "directory": "/", "fstype": "ext4"}},
+     "disk.directory '/' must be an absolute path other than /"),
     ({"disk": {"device": "/srv/d", "directory": "srv/webfarm", "fstype": "ext4"}}, "disk.directory 'srv/webfarm'"),
     ({"disk": {"device": "/", "directory": "/srv/webfarm", "fstype": "none"}}, "disk.device '/' must name"),
     ({"disk": {"device": "/dev/sdb", "directory": "/srv/webfarm", "fstype": ""}}, "disk.fstype '' must be"),
@@ -73,7 +74,7 @@ def test_a_bad_service_is_refused_naming_the_variable_and_entry(change, message)
 def test_names_are_unique_and_dns_names_need_the_zone():
     with pytest.raises(AnsibleFilterError, match=r"ha_cluster_services\[1\] \(web\): the name 'web' is used twice"):
         services(WEB, {**WEB, "vip": "10.213.0.211"})
-    with pytest.raises(AnsibleFilterError, match="needs ha_cluster_dns_zone, ha_cluster_dns_server and ha_cluster_dns_key_secret"):
+    with pytest.raises(AnsibleFilterError, match="needs ha_cluster_dns_zone, ha_cluster_dns_server and ha_cluster_dns_key"):
         services(WEB, options={**OPTIONS, "dns_keyfile": ""})
     with pytest.raises(AnsibleFilterError, match="ha_cluster_services must be a list of mappings"):
         webfarm_cluster_services({"name": "web"}, NET, NODES, OPTIONS)
@@ -118,3 +119,17 @@ def test_one_device_for_every_node_runs_anywhere():
 def test_a_bad_fence_device_is_refused_naming_it(devices, winner, delay, message):
     with pytest.raises(AnsibleFilterError, match=message):
         webfarm_cluster_fencing(devices, ["node1", "node2"], winner, delay)
+
+
+def test_the_service_may_be_an_ocf_agent_instead_of_a_unit():
+    nginx = {"type": "nginx", "params": {"httpd": "/usr/sbin/nginx", "configfile": "/etc/nginx/nginx.conf"}}
+    (group,) = services({**WEB, "service": None, "agent": nginx})
+    unit = group["group"][2]
+    assert unit["id"] == "webfarm-web-service" and unit["type"] == "nginx" and unit["provider"] == "heartbeat"
+    assert unit["params"] == nginx["params"] and "class" not in unit
+    with pytest.raises(AnsibleFilterError, match="give service .* or agent .*, not both"):
+        services({**WEB, "agent": nginx})
+    with pytest.raises(AnsibleFilterError, match="agent must be a mapping with a type"):
+        services({**WEB, "service": None, "agent": {"params": {}}})
+    with pytest.raises(AnsibleFilterError, match=r"agent has unknown keys \['class'\]"):
+        services({**WEB, "service": None, "agent": {**nginx, "class": "lsb"}})

@@ -1,0 +1,75 @@
+"""Drills: the active/passive cluster under a client polling the VIP every
+10 ms (toolkit/failover.py). The active node stops cleanly, crashes (and is
+fenced), loses nginx, or is cut off from its peer (one side is fenced, the
+other keeps the service). In every drill the shared disk is never mounted on
+two nodes at once (sampled on both throughout), a file written to it before
+is intact after, the service answers again, and a returning node rejoins as
+a spare without taking the service back.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from toolkit import cluster, failover
+from toolkit.report import table
+
+pytestmark = pytest.mark.drill
+
+
+@pytest.fixture
+def steady(service, client):
+    """The cluster whole before and after each drill."""
+    failover.settle(service, client.inv)
+    yield
+    failover.settle(service, client.inv)
+
+
+def drill(client, service, name: str) -> failover.Outcome:
+    outcome = failover.run(client.inv, service, name)
+    print(f"\nactive_passive drill: {name}\n{table(failover.HEADERS, [outcome.row()])}")
+    assert outcome.total > 100, "the client sent too few requests to judge"
+    assert outcome.samples > 20 and outcome.most_mounted <= 1, f"the disk was mounted on two nodes at once: {outcome.both[:3]}"
+    assert outcome.witness_intact, "the file written to the shared disk before the drill is not intact"
+    assert outcome.answered_again, "the service did not answer again"
+    return outcome
+
+
+def stays_put(service, outcome) -> None:
+    """A returning node rejoins as a spare: the service does not move back."""
+    time.sleep(3)
+    assert cluster.state(service.nodes).group_complete_on(service.group) == outcome.after, "the service moved back"
+
+
+def test_clean_stop_of_the_active_node_moves_the_service_and_it_stays(client, service, steady):
+    outcome = drill(client, service, "clean stop")
+    assert outcome.after != outcome.before
+    assert outcome.fenced == 0, "a clean stop needs no fencing"
+    assert outcome.gap < 15, f"outage {outcome.gap:.2f} s"
+    stays_put(service, outcome)
+
+
+def test_crash_of_the_active_node_is_fenced_and_the_service_moves(client, service, steady):
+    outcome = drill(client, service, "crash")
+    assert outcome.after != outcome.before
+    assert outcome.fenced == 1, "the survivor fences the crashed node before it takes the service"
+    assert outcome.gap < 30, f"outage {outcome.gap:.2f} s"
+    stays_put(service, outcome)
+
+
+def test_nginx_killed_on_the_active_node_is_restarted_in_place(client, service, steady):
+    outcome = drill(client, service, "nginx killed")
+    assert outcome.after == outcome.before, "the first failure restarts nginx in place"
+    assert outcome.fenced == 0
+    assert outcome.gap < 15, f"outage {outcome.gap:.2f} s"
+    failures = cluster.state(service.nodes).failed_actions
+    assert any(f.startswith(f"{service.group}-service_monitor") for f in failures), \
+        f"the failure is on record for the operator: {failures}"
+
+
+def test_partition_leaves_exactly_one_side_serving_and_fences_the_other(client, service, steady):
+    outcome = drill(client, service, "partition")
+    assert outcome.fenced == 1, "exactly one side is fenced"
+    assert outcome.gap < 30, f"outage {outcome.gap:.2f} s"
+    stays_put(service, outcome)

@@ -1,0 +1,78 @@
+"""A wrong inventory stops the active_passive playbook before any host
+changes, naming the variable (check mode against `local` cluster nodes)."""
+from __future__ import annotations
+
+import pytest
+
+from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
+
+SERVICE = {"name": "web", "vip": "10.213.0.210", "dns_name": "web-ha", "agent": {"type": "nginx"},
+           "disk": {"device": "/srv/webfarm-disk", "directory": "/srv/webfarm", "fstype": "none", "options": "bind"}}
+DEVICE = {"agent": "fence_ipmilan", "params": {"ip": "192.0.2.1"}}
+GOOD = {
+    "ha_cluster_hacluster_password": "a-good-long-password",
+    "ha_cluster_corosync_authkey": "k" * 128,
+    "ha_cluster_dns_key_secret": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTIz",
+    "ha_cluster_fence_devices": [{**DEVICE, "name": f"node{i}", "hosts": [f"node{i}"]} for i in (1, 2, 3, 4, 5)],
+    "ha_cluster_services": [SERVICE],
+    # Given, so nothing is read from this machine's interfaces.
+    "ha_cluster_network": "10.213.0.0/24",
+    "web_node_service_manager": "cluster",
+}
+# The first tasks that would change a host: web_node's, then the cluster's.
+FIRST_CHANGES = ("Install the web node packages", "Install the site checker", "Install the cluster packages",
+                 "Give the hacluster user its password")
+
+
+def run_ap(tmp_path, nodes=2, dns=True, **overrides):
+    groups = {"active_passive": {f"node{i}": {"webfarm_address": f"10.213.0.{40 + i}"} for i in range(1, nodes + 1)}}
+    if dns:
+        groups["rr_dns"] = {"dns1": {"webfarm_address": "10.213.0.21"}}
+    variables = {**GOOD, **overrides}
+    variables["ha_cluster_fence_devices"] = [d for d in variables["ha_cluster_fence_devices"]
+                                             if all(h in groups["active_passive"] for h in d.get("hosts") or [])]
+    return check_on_local_hosts(tmp_path, "active_passive.yml", groups, variables)
+
+
+def test_good_input_passes_the_checks(tmp_path):
+    out = run_ap(tmp_path)
+    # Check mode on this machine goes on past the checks (and may fail later: no nginx here).
+    assert "Find the web node packages that are not installed yet" in out.stdout, out.stdout[-3000:]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"ha_cluster_services": [{**SERVICE, "vip": "10.213.9.210"}]},
+     "vip 10.213.9.210 is outside the nodes' subnet 10.213.0.0/24"),
+    ({"ha_cluster_services": [{**SERVICE, "vip": "10.213.0.42"}]}, "host 'node2' and ha_cluster_services both claim the address"),
+    ({"ha_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/"}}]},
+     "disk.directory '/' must be an absolute path other than /"),
+    ({"ha_cluster_services": [{**SERVICE, "dns_name": "web ha"}]}, "dns_name 'web ha' is not a valid DNS name"),
+    ({"ha_cluster_fence_devices": [{**DEVICE, "name": "node1", "hosts": []}, {**DEVICE, "name": "node2", "hosts": ["node2"]}]},
+     "ha_cluster_fence_devices[0] (node1): hosts must list the cluster nodes this device fences"),
+    ({"ha_cluster_fencing": False}, "ha_cluster_fencing = \"False\": is off without the acknowledgement"),
+    ({"ha_cluster_hacluster_password": ""}, "ha_cluster_hacluster_password"),
+    ({"ha_cluster_corosync_authkey": "short"}, "ha_cluster_corosync_authkey = \"(hidden)\": must be set, 128 characters or more"),
+    ({"ha_cluster_totem_token": 100}, "ha_cluster_totem_token = \"100\": must be 1000 to 60000 ms"),
+])
+def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, message):
+    assert_stopped_before_changes(run_ap(tmp_path, **overrides), [message], FIRST_CHANGES)
+
+
+def test_one_node_is_not_a_cluster(tmp_path):
+    assert_stopped_before_changes(run_ap(tmp_path, nodes=1), ["lists one node; a one-node cluster has nobody to fail over to"],
+                                  FIRST_CHANGES)
+
+
+def test_more_than_four_nodes_need_the_explicit_switch(tmp_path):
+    assert_stopped_before_changes(run_ap(tmp_path, nodes=5), ["lists more than four nodes"], FIRST_CHANGES)
+    out = run_ap(tmp_path, nodes=5, ha_cluster_allow_more_nodes=True)
+    assert "Find the web node packages that are not installed yet" in out.stdout, out.stdout[-3000:]
+
+
+def test_fencing_off_is_allowed_only_acknowledged_and_then_warns(tmp_path):
+    out = run_ap(tmp_path, ha_cluster_fencing=False, ha_cluster_fencing_disabled_acknowledged=True)
+    assert "WARNING: ha_cluster_fencing is false (acknowledged)" in out.stdout, out.stdout[-3000:]
+
+
+def test_a_network_name_without_a_dns_server_is_refused(tmp_path):
+    assert_stopped_before_changes(run_ap(tmp_path, dns=False), ["dns_name 'web-ha' needs ha_cluster_dns_zone"], FIRST_CHANGES)
