@@ -2,10 +2,10 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help setup lab lab-check lab-status lab-down clean drill test lint unit docs bench bench-converge bench-rr-dns bench-nlb bench-active-passive
+.PHONY: help setup lab lab-check lab-status lab-down clean drill test lint unit docs bench bench-converge bench-rr-dns bench-nlb bench-active-passive lab-cluster4
 
 help: ## show the targets
-	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk -F':.*## ' '/^[a-z0-9-]+:.*## /{printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 setup: ## install what the lab and tests need (Docker, venv, base image)
 	scripts/setup all
@@ -24,6 +24,9 @@ lab-down: ## remove the lab's containers, volumes and network (nothing else)
 
 clean: ## lab-down, then remove everything labelled webfarm: the apt cache, scenarios, base images
 	scripts/lab clean
+
+lab-cluster4: ## a four-node active_passive cluster on a lab of its own: converge twice, tests, drills, remove
+	scripts/cluster4
 
 drill: ## run the failure drills against the running lab
 	scripts/lab drill

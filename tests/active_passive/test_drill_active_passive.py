@@ -69,6 +69,8 @@ def test_nginx_killed_on_the_active_node_is_restarted_in_place(client, service, 
 
 
 def test_partition_leaves_exactly_one_side_serving_and_fences_the_other(client, service, steady):
+    if len(service.nodes) != 2:
+        pytest.skip("the partition drill cuts the link of a two-node cluster")
     outcome = drill(client, service, "partition")
     assert outcome.fenced == 1, "exactly one side is fenced"
     assert outcome.gap < 30, f"outage {outcome.gap:.2f} s"

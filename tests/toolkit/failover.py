@@ -110,7 +110,7 @@ def _stop(service: Service, victim: Host) -> None:
 
 
 def _back_after_stop(service: Service, victim: Host, peer: Host, memo: object) -> str:
-    after, _ = cluster.wait_group(service.nodes, service.group, lambda n: n == peer.name, since=time.time(), timeout=60)
+    after, _ = cluster.wait_group(service.nodes, service.group, lambda n: n != victim.name, since=time.time(), timeout=60)
     hosts.start(victim)
     wait_for(lambda: victim.name in cluster.state(service.nodes).online, timeout=90, interval=1)
     return after
@@ -121,7 +121,7 @@ def _crash(service: Service, victim: Host) -> None:
 
 
 def _back_after_crash(service: Service, victim: Host, peer: Host, memo: object) -> str:
-    after, _ = cluster.wait_group(service.nodes, service.group, lambda n: n == peer.name, since=time.time(), timeout=90)
+    after, _ = cluster.wait_group(service.nodes, service.group, lambda n: n != victim.name, since=time.time(), timeout=90)
     # Fencing reboots the crashed node (off, then on): it comes back by itself and rejoins.
     wait_for(lambda: victim.name in cluster.state(service.nodes).online, timeout=120, interval=1)
     return after
@@ -139,6 +139,9 @@ def _back_after_kill(service: Service, victim: Host, peer: Host, memo: object) -
 
 
 def _partition(service: Service, victim: Host) -> dict[str, int]:
+    """Two nodes only: with more, the others keep seeing both sides."""
+    if len(service.nodes) != 2:
+        raise ValueError("the partition drill cuts the link of a two-node cluster")
     fenced = {n.name: max(cluster.fencings(m, n.name) for m in service.nodes) for n in service.nodes}
     hosts.partition(service.nodes[0], service.nodes[1])
     return fenced

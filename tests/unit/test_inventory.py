@@ -58,7 +58,8 @@ def test_urls_follow_each_hosts_port(inv):
         inv.host("web1").url("nope_port")
 
 
-LAB_INVENTORIES = ["inventories/lab", *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("molecule/*/inventory"))]
+LAB_INVENTORIES = ["inventories/lab", "inventories/cluster4",
+                   *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("molecule/*/inventory"))]
 
 
 @pytest.mark.parametrize("source", LAB_INVENTORIES)

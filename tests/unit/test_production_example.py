@@ -16,15 +16,19 @@ EXAMPLE = ROOT / "inventories" / "production.example"
 LOCAL = {**LOCAL_HOSTS, "ansible_become": False}
 SECRET = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2U="
 SECRETS = {**{f"dns_server_{key}_key_secret": SECRET for key in ("transfer", "admin", "health")},
-           "lb_haproxy_stats_password": "a-good-long-password"}
-# This machine holds no balancer address: say which interface and subnet.
-BALANCERS = {"lb_keepalived_interface": "eth0", "lb_keepalived_network": "198.51.100.0/24"}
+           "lb_haproxy_stats_password": "a-good-long-password",
+           "ha_cluster_hacluster_password": "a-good-long-password", "ha_cluster_corosync_authkey": "k" * 128,
+           "ha_cluster_dns_key_secret": SECRET}
+# This machine holds no balancer or cluster address: say which interface and subnet.
+BALANCERS = {"lb_keepalived_interface": "eth0", "lb_keepalived_network": "198.51.100.0/24",
+             "ha_cluster_network": "198.51.100.0/24"}
 
 
 @pytest.mark.parametrize("playbook, first_change", [
     ("web_farm.yml", "Install the web node packages"),
     ("rr_dns.yml", "Install BIND"),
     ("nlb.yml", "Give HAProxy's unit its file limit"),
+    ("active_passive.yml", "Install the web node packages"),
 ])
 def test_the_example_passes_every_check(playbook, first_change):
     # Past the checks, the play reaches its first task that changes a host
@@ -36,6 +40,8 @@ def test_the_example_passes_every_check(playbook, first_change):
 @pytest.mark.parametrize("playbook, secret, first_change", [
     ("rr_dns.yml", "dns_server_transfer_key_secret", "Install BIND"),
     ("nlb.yml", "lb_haproxy_stats_password", "Give HAProxy's unit its file limit"),
+    ("active_passive.yml", "ha_cluster_hacluster_password", "Install the web node packages"),
+    ("rr_dns.yml", "dns_server_delegated_names", "Install BIND"),
 ])
 def test_the_placeholder_secrets_are_refused_by_name(playbook, secret, first_change):
     out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **BALANCERS}, check=True, timeout=180)
