@@ -48,6 +48,10 @@ def main() -> int:
         worst = max(gaps)
         met = "-" if target is None else ("yes" if worst <= target else "NO")
         missed += met == "NO"
+        unasked = [o.moved_unasked for o in outcomes if o.moved_unasked]
+        if unasked:
+            print(f"[bench] the service moved with no drill before {name}: {unasked}", flush=True)
+            missed += 1
         rows.append([name, runs, f"{min(gaps):.2f}", f"{statistics.median(gaps):.2f}", f"{worst:.2f}",
                      "-" if target is None else f"<= {target:g}", met,
                      f"{sum(o.failed for o in outcomes)}/{sum(o.total for o in outcomes)}",

@@ -33,6 +33,7 @@ def drill(client, service, name: str) -> failover.Outcome:
     assert outcome.samples > 20 and outcome.most_mounted <= 1, f"the disk was mounted on two nodes at once: {outcome.both[:3]}"
     assert outcome.witness_intact, "the file written to the shared disk before the drill is not intact"
     assert outcome.answered_again, "the service did not answer again"
+    assert outcome.moved_unasked is None, f"the service moved between drills, with no drill: {outcome.moved_unasked}"
     return outcome
 
 

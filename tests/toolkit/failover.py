@@ -93,6 +93,9 @@ class Outcome:
     both: list[tuple[float, tuple[str, ...]]]
     witness_intact: bool
     answered_again: bool
+    # Where the service was when this drill began, if not where the previous
+    # drill left it: a failover no drill caused.
+    moved_unasked: str | None = None
 
     def row(self) -> list[str]:
         return [self.drill, f"{self.before} -> {self.after}", f"{self.failed}/{self.total}", f"{self.gap:.2f}",
@@ -173,10 +176,16 @@ DRILLS: dict[str, tuple[Callable[[Service, Host], object], Callable[[Service, Ho
 }
 
 
+# Where each drill left each service, to notice a failover no drill caused.
+_left_on: dict[str, str] = {}
+
+
 def run(client: Host, service: Service, name: str, settle_after: float = 3.0) -> Outcome:
     """One drill against the node that runs the service (see the module's doc)."""
     disrupt, back = DRILLS[name]
     before, _ = cluster.wait_group(service.nodes, service.group, lambda n: True, since=time.time())
+    left = _left_on.get(service.group)
+    moved_unasked = f"{left} -> {before}" if left is not None and left != before else None
     victim = service.node(before)
     peer = next(n for n in service.nodes if n.name != before)
     witness, content = f"witness-{secrets.token_hex(4)}.txt", secrets.token_hex(32)
@@ -199,6 +208,7 @@ def run(client: Host, service: Service, name: str, settle_after: float = 3.0) ->
     summary = summarize(results)
     status, _, text = webclient.get(client, service.url(f"/{witness}"))
     hosts.run(service.node(after), "rm", "-f", f"{service.content_root}/{witness}", check=False)
+    _left_on[service.group] = after
     return Outcome(name, before, after, summary.failed, summary.total, gap, fence_count(service) - fenced_before,
                    watch.most_at_once, watch.samples, watch.both, status == 200 and text.strip() == content,
-                   any(r.ok and r.t0 > t0 + gap for r in results))
+                   any(r.ok and r.t0 > t0 + gap for r in results), moved_unasked)
