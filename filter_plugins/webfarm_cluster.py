@@ -212,7 +212,9 @@ def webfarm_cluster_fencing(devices: Any, nodes: Sequence[str], winner: str, del
             raise _fail(f"{where}: give the nodes as hosts, not as params.pcmk_host_list")
         params["pcmk_host_list"] = " ".join(str(h) for h in hosts)
         if winner in hosts and delay:
-            params["pcmk_delay_base"] = f"{delay}s"
+            # The node:time form: Pacemaker 2.1 parses the value as a map
+            # first and logs an error for a bare time (it still applies it).
+            params["pcmk_delay_base"] = f"{winner}:{delay}s"
         rid = f"webfarm-fence-{name}"
         resources.append({"id": rid, "class": "stonith", "type": agent, "params": params,
                           "ops": [{"name": "monitor", "interval": "60s", "timeout": "30s"}]})

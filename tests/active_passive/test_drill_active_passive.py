@@ -26,8 +26,8 @@ def steady(service, client):
     failover.settle(service, client.inv)
 
 
-def drill(client, service, name: str) -> failover.Outcome:
-    outcome = failover.run(client.inv, service, name)
+def drill(client, service, name: str, on: str | None = None) -> failover.Outcome:
+    outcome = failover.run(client.inv, service, name, on=on)
     print(f"\nactive_passive drill: {name}\n{table(failover.HEADERS, [outcome.row()])}")
     assert outcome.total > 100, "the client sent too few requests to judge"
     assert outcome.samples > 20 and outcome.most_mounted <= 1, f"the disk was mounted on two nodes at once: {outcome.both[:3]}"
@@ -69,10 +69,19 @@ def test_nginx_killed_on_the_active_node_is_restarted_in_place(client, service, 
         f"the failure is on record for the operator: {failures}"
 
 
-def test_partition_leaves_exactly_one_side_serving_and_fences_the_other(client, service, steady):
+@pytest.mark.parametrize("serving", ["winner", "loser"])
+def test_partition_leaves_exactly_one_side_serving_and_fences_the_other(client, service, steady, serving):
+    """The link between the nodes is cut, the service running on the node
+    that wins (ha_cluster_fence_winner) or on the other: the winner fences
+    the other side and serves."""
     if len(service.nodes) != 2:
         pytest.skip("the partition drill cuts the link of a two-node cluster")
-    outcome = drill(client, service, "partition")
+    winner = str(service.nodes[0].var("ha_cluster_fence_winner") or service.nodes[0].name)
+    loser = next(n.name for n in service.nodes if n.name != winner)
+    outcome = drill(client, service, "partition", on=winner if serving == "winner" else loser)
     assert outcome.fenced == 1, "exactly one side is fenced"
+    assert outcome.after == winner
+    if serving == "winner":
+        assert outcome.failed == 0, "the winner kept serving throughout"
     assert outcome.gap < 30, f"outage {outcome.gap:.2f} s"
     stays_put(service, outcome)

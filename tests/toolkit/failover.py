@@ -125,7 +125,9 @@ def _crash(service: Service, victim: Host) -> None:
 
 def _back_after_crash(service: Service, victim: Host, peer: Host, memo: object) -> str:
     after, _ = cluster.wait_group(service.nodes, service.group, lambda n: n != victim.name, since=time.time(), timeout=90)
-    # Fencing reboots the crashed node (off, then on): it comes back by itself and rejoins.
+    # A fence device that reboots brings the node back by itself; one that
+    # powers it off leaves that to the operator: start it, it rejoins.
+    hosts.restore(victim)
     wait_for(lambda: victim.name in cluster.state(service.nodes).online, timeout=120, interval=1)
     return after
 
@@ -180,12 +182,26 @@ DRILLS: dict[str, tuple[Callable[[Service, Host], object], Callable[[Service, Ho
 _left_on: dict[str, str] = {}
 
 
-def run(client: Host, service: Service, name: str, settle_after: float = 3.0) -> Outcome:
-    """One drill against the node that runs the service (see the module's doc)."""
+def place(service: Service, node: str) -> None:
+    """Move the service to `node` on purpose (pcs resource move, then clear:
+    stickiness keeps it there), and wait until it runs there whole."""
+    first = service.nodes[0]
+    hosts.run(first, "crm_resource", "--move", "--resource", service.group, "--node", node, check=False, timeout=60)
+    cluster.wait_group(service.nodes, service.group, lambda n: n == node, since=time.time(), timeout=60)
+    hosts.run(first, "crm_resource", "--clear", "--resource", service.group, timeout=60)
+    _left_on[service.group] = node
+
+
+def run(client: Host, service: Service, name: str, settle_after: float = 3.0, on: str | None = None) -> Outcome:
+    """One drill against the node that runs the service (see the module's
+    doc); with `on`, the service is first moved to that node."""
     disrupt, back = DRILLS[name]
     before, _ = cluster.wait_group(service.nodes, service.group, lambda n: True, since=time.time())
     left = _left_on.get(service.group)
     moved_unasked = f"{left} -> {before}" if left is not None and left != before else None
+    if on is not None and on != before:
+        place(service, on)
+        before = on
     victim = service.node(before)
     peer = next(n for n in service.nodes if n.name != before)
     witness, content = f"witness-{secrets.token_hex(4)}.txt", secrets.token_hex(32)

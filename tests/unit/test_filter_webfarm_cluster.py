@@ -90,7 +90,7 @@ def test_one_device_per_node_keeps_off_its_target_and_the_winner_waits():
                                    {**DOCKER, "name": "node2", "hosts": ["node2"]}], ["node1", "node2"], "node1", 5)
     first, second = out["resources"]
     assert first["id"] == "webfarm-fence-node1" and first["class"] == "stonith" and first["type"] == "fence_docker"
-    assert first["params"] == {"ip": "10.213.0.9", "ssl_secure": 1, "pcmk_host_list": "node1", "pcmk_delay_base": "5s"}
+    assert first["params"] == {"ip": "10.213.0.9", "ssl_secure": 1, "pcmk_host_list": "node1", "pcmk_delay_base": "node1:5s"}
     assert "pcmk_delay_base" not in second["params"]
     assert out["constraints"] == [
         {"id": "webfarm-fence-node1-avoids-node1", "rsc": "webfarm-fence-node1", "node": "node1", "score": "-INFINITY"},
