@@ -20,7 +20,6 @@ SERVICES = "ha_cluster_services"
 DEVICES = "ha_cluster_fence_devices"
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
-_DNS_NAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
 _UNIT = re.compile(r"^[A-Za-z0-9@_.:-]+$")
 _AGENT = re.compile(r"^fence_[a-z0-9_]+$")
 _SERVICE_KEYS = {"name", "vip", "vip_prefix", "dns_name", "disk", "service", "agent"}
@@ -109,14 +108,16 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
             disk["ops"] = _ops(options["monitor_interval"], "40s")
             members.append(disk)
         try:
-            vip = ipaddress.IPv4Address(str(svc.get("vip", "")).split("/")[0])
+            given = ipaddress.IPv4Interface(str(svc.get("vip", "")))
         except ValueError:
             raise _fail(f"{where}: vip {svc.get('vip')!r} is not an IPv4 address") from None
+        vip = given.ip
         if vip not in net or vip in (net.network_address, net.broadcast_address):
             raise _fail(f"{where}: vip {vip} is outside the nodes' subnet {net} (or is its network or broadcast address)")
         if str(vip) in nodes:
             raise _fail(f"{where}: vip {vip} is a node's own address")
-        prefix = svc.get("vip_prefix", net.prefixlen)
+        # The prefix: vip_prefix, else one written on the vip, else the subnet's.
+        prefix = svc.get("vip_prefix", given.network.prefixlen if "/" in str(svc["vip"]) else net.prefixlen)
         if not isinstance(prefix, int) or isinstance(prefix, bool) or not 8 <= prefix <= 32:
             raise _fail(f"{where}: vip_prefix {prefix!r} must be a prefix length from 8 to 32")
         members.append({"id": f"webfarm-{name}-ip", "type": "IPaddr2",
@@ -162,14 +163,15 @@ def _agent(name: str, agent: Any, where: str, options: Mapping[str, Any]) -> dic
 
 
 def _dns(dns_name: Any, vip: ipaddress.IPv4Address, name: str, where: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    dns_name = str(dns_name).lower().rstrip(".")
-    if len(dns_name) > 253 or not _DNS_NAME.match(dns_name):
-        raise _fail(f"{where}: dns_name {dns_name!r} is not a valid DNS name (labels of letters, digits and '-')")
+    dns_name = str(dns_name).lower()
+    if len(dns_name) > 63 or not re.match(rf"^{_LABEL}$", dns_name):
+        raise _fail(f"{where}: dns_name {dns_name!r} is not a valid DNS name: one label of letters, digits and '-', "
+                    "relative to the zone")
     zone = str(options.get("dns_zone") or "").lower().rstrip(".")
     if not zone or not options.get("dns_server") or not options.get("dns_keyfile"):
         raise _fail(f"{where}: dns_name {dns_name!r} needs ha_cluster_dns_zone, ha_cluster_dns_server and "
                     "ha_cluster_dns_key_secret (set by playbooks/active_passive.yml when the inventory has rr_dns)")
-    fqdn = dns_name if dns_name == zone or dns_name.endswith("." + zone) else f"{dns_name}.{zone}"
+    fqdn = f"{dns_name}.{zone}"
     return {"id": f"webfarm-{name}-name", "type": "dnsupdate",
             "params": {"hostname": fqdn, "ip": str(vip), "server": str(options["dns_server"]),
                        "keyfile": str(options["dns_keyfile"]), "ttl": int(options.get("dns_ttl", 5))},
@@ -229,6 +231,20 @@ def webfarm_cluster_fencing(devices: Any, nodes: Sequence[str], winner: str, del
     return {"resources": resources, "constraints": constraints}
 
 
+def webfarm_cluster_disk_of(services: Any, path: str) -> str:
+    """The id of the disk resource whose directory holds `path`, or '' when
+    none does: which group's disk a content root lives on.
+
+        {{ ha_cluster_services | webfarm_cluster_disk_of('/srv/webfarm/www') }} -> 'webfarm-web-disk'
+    """
+    path = str(path).rstrip("/") + "/"
+    for svc in _list_of_mappings(services, SERVICES):
+        disk = svc.get("disk")
+        if isinstance(disk, Mapping) and path.startswith(str(disk.get("directory", "")).rstrip("/") + "/"):
+            return f"webfarm-{svc.get('name')}-disk"
+    return ""
+
+
 class FilterModule:
     """webfarm cluster filters."""
 
@@ -236,4 +252,5 @@ class FilterModule:
         return {
             "webfarm_cluster_services": webfarm_cluster_services,
             "webfarm_cluster_fencing": webfarm_cluster_fencing,
+            "webfarm_cluster_disk_of": webfarm_cluster_disk_of,
         }

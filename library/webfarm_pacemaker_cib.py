@@ -18,6 +18,9 @@ description:
     alone. An operator's C(target-role) and C(is-managed) meta attributes are kept.
   - Resources that carry the prefix but are no longer declared are removed (Pacemaker stops them first).
   - Run it on one node of a running cluster (C(run_once)).
+  - Parameter values whose name says they are secret (C(password), C(passwd), C(secret), C(token), or containing
+    C(password)) are masked in everything the module returns (the diff included), and its invocation is not
+    logged on the node.
 version_added: "1.0.0"
 author: webfarm
 options:
@@ -118,9 +121,31 @@ def _push(module, original, new, workdir):
     return None if rc == 0 else (err or out).strip()
 
 
+# A fence device's credentials: masked in the results and the diff.
+_SECRET_NAMES = ("password", "passwd", "secret", "token")
+
+
+def secret_values(resources):
+    """The values of parameters that name a secret, in every declared resource."""
+    found = set()
+    for res in resources or []:
+        members = res.get("group") if isinstance(res, dict) and isinstance(res.get("group"), list) else [res]
+        for member in members:
+            params = member.get("params") if isinstance(member, dict) else None
+            for name, value in (params or {}).items() if isinstance(params, dict) else []:
+                if any(word in str(name).lower() for word in _SECRET_NAMES) and value not in (None, ""):
+                    found.add(str(value))
+    return found
+
+
+# What cibadmin says when a versioned patch meets a CIB that moved on.
+_RACE = ("older", "diff", "digest", "version", "does not match")
+
+
 def run(module):
     """The module's work, on anything with AnsibleModule's params, check_mode, run_command and *_json."""
     params = module.params
+    module.no_log_values.update(secret_values(params["resources"]))
     refused = None
     for _attempt in range(params["retries"] + 1):
         _, original, _ = _run(module, ["cibadmin", "--query"])
@@ -134,6 +159,8 @@ def run(module):
             module.exit_json(changed=bool(changes), changes=changes, diff=diff, placement=_placement(module))
         with tempfile.TemporaryDirectory(prefix="webfarm-cib-") as workdir:
             refused = _push(module, original, new, workdir)
+        if refused is not None and not any(word in refused.lower() for word in _RACE):
+            module.fail_json(msg=f"cibadmin refused the patch; nothing else was changed: {refused}")
         if refused is None:
             if params["wait"] > 0:
                 _run(module, ["crm_resource", "--wait", f"--timeout={params['wait']}s"])
@@ -153,6 +180,8 @@ def main():
             "retries": {"type": "int", "default": 5},
         },
         supports_check_mode=True,
+        # The invocation holds fence devices' credentials: not logged on the node.
+        no_log=True,
     )
     run(module)
 

@@ -93,11 +93,14 @@ def test_fencing_is_on_and_each_device_runs_away_from_the_node_it_fences(cluster
     out = cluster_nodes[0].host.run("crm_attribute --type crm_config --name stonith-enabled --query --quiet")
     assert out.stdout.strip() == "true"
     view = cluster.state(service.nodes)
-    devices = {rid: nodes for rid, nodes in view.running.items() if rid.startswith("webfarm-fence-")}
-    assert devices, f"no fence device runs: {view.running}"
-    for rid, nodes in devices.items():
-        target = rid.removeprefix("webfarm-fence-")
-        assert nodes and target not in nodes, f"{rid} runs on {nodes}"
+    declared = cluster_nodes[0].inv.var("ha_cluster_fence_devices") or []
+    assert declared, "no fence device declared (ha_cluster_fence_devices)"
+    for device in declared:
+        rid = f"webfarm-fence-{device['name']}"
+        running = view.running.get(rid, ())
+        assert len(running) == 1, f"{rid} runs on {list(running) or 'no node'}"
+        if len(device["hosts"]) == 1:
+            assert running[0] not in device["hosts"], f"{rid} fences {device['hosts']} and runs there"
 
 
 def _fence_curl(node, path: str, method: str = "GET", cert: bool = True) -> str:

@@ -30,7 +30,9 @@ def drill(client, service, name: str, on: str | None = None) -> failover.Outcome
     outcome = failover.run(client.inv, service, name, on=on)
     print(f"\nactive_passive drill: {name}\n{table(failover.HEADERS, [outcome.row()])}")
     assert outcome.total > 100, "the client sent too few requests to judge"
-    assert outcome.samples > 20 and outcome.most_mounted <= 1, f"the disk was mounted on two nodes at once: {outcome.both[:3]}"
+    assert outcome.samples > 20, "the mount watch took too few samples"
+    assert outcome.most_mounted <= 1, f"the disk was mounted on two nodes at once: {outcome.both[:3]}"
+    assert outcome.most_mounted == 1, "the watch never saw the disk mounted: it watched nothing"
     assert outcome.witness_intact, "the file written to the shared disk before the drill is not intact"
     assert outcome.answered_again, "the service did not answer again"
     assert outcome.moved_unasked is None, f"the service moved between drills, with no drill: {outcome.moved_unasked}"

@@ -222,9 +222,10 @@ def run(client: Host, service: Service, name: str, settle_after: float = 3.0, on
             results = load.finish()
     _, gap = service_gap(results, t0, time.time())
     summary = summarize(results)
+    last_failure = max((r.t0 for r in results if not r.ok and r.t0 >= t0), default=t0)
     status, _, text = webclient.get(client, service.url(f"/{witness}"))
     hosts.run(service.node(after), "rm", "-f", f"{service.content_root}/{witness}", check=False)
     _left_on[service.group] = after
     return Outcome(name, before, after, summary.failed, summary.total, gap, fence_count(service) - fenced_before,
                    watch.most_at_once, watch.samples, watch.both, status == 200 and text.strip() == content,
-                   any(r.ok and r.t0 > t0 + gap for r in results), moved_unasked)
+                   any(r.ok and r.t0 > last_failure for r in results), moved_unasked)

@@ -53,6 +53,10 @@ def test_good_input_passes_the_checks(tmp_path):
     ({"ha_cluster_hacluster_password": ""}, "ha_cluster_hacluster_password"),
     ({"ha_cluster_corosync_authkey": "short"}, "ha_cluster_corosync_authkey = \"(hidden)\": must be set, 128 characters or more"),
     ({"ha_cluster_totem_token": 100}, "ha_cluster_totem_token = \"100\": must be 1000 to 60000 ms"),
+    # Types and choices from the role's argument spec, also checked before web_node changes anything.
+    ({"ha_cluster_resource_stickiness": "lots"}, "ha_cluster_resource_stickiness"),
+    ({"ha_cluster_monitor_interval": "soon"}, "ha_cluster_monitor_interval = \"soon\": must be a time such as 5s"),
+    ({"ha_cluster_dns_key_secret": "CHANGE-ME"}, "ha_cluster_dns_key_secret = \"(hidden)\": must be empty"),
 ])
 def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, message):
     assert_stopped_before_changes(run_ap(tmp_path, **overrides), [message], FIRST_CHANGES)

@@ -41,11 +41,23 @@ def test_every_resource_restarts_in_place_before_the_group_moves():
     assert next(op for op in group["group"][2]["ops"] if op["name"] == "monitor")["interval"] == "2s"
 
 
-def test_a_service_may_be_just_a_vip_and_a_name_already_in_the_zone_is_kept():
-    (group,) = services({"name": "ip", "vip": "10.213.0.211/25", "dns_name": "ip.webfarm.test."})
+def test_a_service_may_be_just_a_vip_and_a_name_and_a_prefix_on_the_vip_counts():
+    (group,) = services({"name": "ip", "vip": "10.213.0.211/25", "dns_name": "ip"})
     assert [m["type"] for m in group["group"]] == ["IPaddr2", "dnsupdate"]
-    assert group["group"][0]["params"] == {"ip": "10.213.0.211", "cidr_netmask": 24}
+    assert group["group"][0]["params"] == {"ip": "10.213.0.211", "cidr_netmask": 25}
     assert group["group"][1]["params"]["hostname"] == "ip.webfarm.test"
+    (group,) = services({"name": "ip", "vip": "10.213.0.211/25", "vip_prefix": 26})
+    assert group["group"][0]["params"]["cidr_netmask"] == 26
+
+
+def test_the_disk_holding_a_path_is_found():
+    from webfarm_cluster import webfarm_cluster_disk_of
+
+    other = {"name": "store", "vip": "10.213.0.212", "disk": {"device": "/d", "directory": "/srv/store", "fstype": "none"}}
+    assert webfarm_cluster_disk_of([other, WEB], "/srv/webfarm/www") == "webfarm-web-disk"
+    assert webfarm_cluster_disk_of([other, WEB], "/srv/webfarm") == "webfarm-web-disk"
+    assert webfarm_cluster_disk_of([other, WEB], "/srv/webfarmer") == ""
+    assert webfarm_cluster_disk_of([], "/srv/webfarm") == ""
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -57,6 +69,7 @@ def test_a_service_may_be_just_a_vip_and_a_name_already_in_the_zone_is_kept():
     ({"vip_prefix": 33}, "vip_prefix 33 must be a prefix length"),
     ({"dns_name": "web_ha"}, "dns_name 'web_ha' is not a valid DNS name"),
     ({"dns_name": "-web"}, "dns_name '-web' is not a valid DNS name"),
+    ({"dns_name": "web.webfarm.test"}, "one label of letters, digits and '-', relative to the zone"),
     ({"disk": {"device": "/srv/d", "directory": "/", "fstype": "ext4"}},
      "disk.directory '/' must be an absolute path other than /"),
     ({"disk": {"device": "/srv/d", "directory": "srv/webfarm", "fstype": "ext4"}}, "disk.directory 'srv/webfarm'"),

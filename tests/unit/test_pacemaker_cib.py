@@ -178,6 +178,7 @@ class FakeModule:
         self.params = {"resources": [GROUP], "constraints": [], "properties": {}, "prefix": "webfarm-",
                        "wait": 0, "retries": 2, **params}
         self.check_mode = check_mode
+        self.no_log_values = set()
         self.answers = answers  # command name -> list of (rc, out, err), consumed in order
         self.calls = []
         self.result = None
@@ -245,3 +246,17 @@ def test_module_names_a_bad_declaration():
     module = FakeModule({"cibadmin": [(0, LIVE, "")]}, resources=[{**IP, "id": "ip"}])
     result = run_module(module)
     assert result["failed"] and "must start with 'webfarm-'" in result["msg"]
+
+
+def test_module_masks_fence_credentials():
+    fence = {**FENCE, "params": {**FENCE["params"], "password": "hunter2-secret", "login_password": "p2", "ip": "192.0.2.1"}}
+    module = FakeModule({"cibadmin": [(0, LIVE, "")]}, check_mode=True, resources=[fence])
+    run_module(module)
+    assert module.no_log_values == {"hunter2-secret", "p2"}
+
+
+def test_module_a_patch_refused_for_another_reason_fails_at_once():
+    module = FakeModule({"cibadmin": [(0, LIVE, ""), (1, "", "Permission denied")], "crm_diff": [(1, "<diff/>", "")]})
+    result = run_module(module)
+    assert result["failed"] and "cibadmin refused the patch" in result["msg"] and "Permission denied" in result["msg"]
+    assert module.calls.count("cibadmin") == 2  # query, patch: no retry
