@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
@@ -38,6 +38,22 @@ def _list_of_mappings(value: Any, var: str) -> list[Mapping[str, Any]]:
         if not isinstance(item, Mapping):
             raise _fail(f"{var}: every entry must be a mapping, got {item!r}")
     return list(value)
+
+
+def _named_entries(value: Any, var: str) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """Each entry of a list of named mappings as (name, where, entry): where
+    names the variable, the index and the name for error messages. Names
+    must be short lower-case words, each used once."""
+    seen: set[str] = set()
+    for index, entry in enumerate(_list_of_mappings(value, var)):
+        name = entry.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise _fail(f"{var}[{index}]: name {name!r} must be lower case letters, digits and '-', starting with a letter")
+        where = f"{var}[{index}] ({name})"
+        if name in seen:
+            raise _fail(f"{where}: the name {name!r} is used twice")
+        seen.add(name)
+        yield name, where, entry
 
 
 def _ops(interval: str, timeout: str, start: str = "60s", stop: str = "60s") -> list[dict[str, str]]:
@@ -89,16 +105,7 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
         raise _fail(f"{SERVICES}: the nodes' subnet {network!r} is not an IPv4 network") from None
     nodes = {str(a) for a in node_addresses}
     groups = []
-    seen: set[str] = set()
-    for index, svc in enumerate(_list_of_mappings(services, SERVICES)):
-        where = f"{SERVICES}[{index}]"
-        name = svc.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise _fail(f"{where}: name {name!r} must be lower case letters, digits and '-', starting with a letter")
-        where = f"{SERVICES}[{index}] ({name})"
-        if name in seen:
-            raise _fail(f"{where}: the name {name!r} is used twice")
-        seen.add(name)
+    for name, where, svc in _named_entries(services, SERVICES):
         unknown = sorted(set(svc) - _SERVICE_KEYS)
         if unknown:
             raise _fail(f"{where}: unknown keys {unknown} (known: {sorted(_SERVICE_KEYS)})")
@@ -191,15 +198,8 @@ def webfarm_cluster_fencing(devices: Any, nodes: Sequence[str], winner: str, del
         raise _fail(f"ha_cluster_fence_winner {winner!r} is not a cluster node ({', '.join(nodes)})")
     if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= 60:
         raise _fail(f"ha_cluster_fence_delay {delay!r} must be 0 to 60 seconds")
-    resources, constraints, covered, seen = [], [], set(), set()
-    for index, dev in enumerate(_list_of_mappings(devices, DEVICES)):
-        name = dev.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise _fail(f"{DEVICES}[{index}]: name {name!r} must be lower case letters, digits and '-'")
-        where = f"{DEVICES}[{index}] ({name})"
-        if name in seen:
-            raise _fail(f"{where}: the name {name!r} is used twice")
-        seen.add(name)
+    resources, constraints, covered = [], [], set()
+    for name, where, dev in _named_entries(devices, DEVICES):
         agent = dev.get("agent")
         if not isinstance(agent, str) or not _AGENT.match(agent):
             raise _fail(f"{where}: agent {agent!r} must be a fence agent's name (fence_ipmilan, fence_docker, ...)")

@@ -112,24 +112,18 @@ def _stop(service: Service, victim: Host) -> None:
     hosts.stop(victim)
 
 
-def _back_after_stop(service: Service, victim: Host, peer: Host, memo: object) -> str:
-    after, _ = cluster.wait_group(service.nodes, service.group, lambda n: n != victim.name, since=time.time(), timeout=60)
-    hosts.start(victim)
-    wait_for(lambda: victim.name in cluster.state(service.nodes).online, timeout=90, interval=1)
+def _back_elsewhere(service: Service, victim: Host, peer: Host, memo: object) -> str:
+    """The group runs on another node; then the victim is started again (a
+    clean stop, or a fence device that powers off, leaves that to the
+    operator; one that reboots brings it back by itself) and rejoins."""
+    after, _ = cluster.wait_group(service.nodes, service.group, lambda n: n != victim.name, since=time.time(), timeout=90)
+    hosts.restore(victim)
+    wait_for(lambda: victim.name in cluster.state(service.nodes).online, timeout=120, interval=1)
     return after
 
 
 def _crash(service: Service, victim: Host) -> None:
     hosts.crash(victim)
-
-
-def _back_after_crash(service: Service, victim: Host, peer: Host, memo: object) -> str:
-    after, _ = cluster.wait_group(service.nodes, service.group, lambda n: n != victim.name, since=time.time(), timeout=90)
-    # A fence device that reboots brings the node back by itself; one that
-    # powers it off leaves that to the operator: start it, it rejoins.
-    hosts.restore(victim)
-    wait_for(lambda: victim.name in cluster.state(service.nodes).online, timeout=120, interval=1)
-    return after
 
 
 def _kill_nginx(service: Service, victim: Host) -> None:
@@ -171,8 +165,8 @@ def _back_after_partition(service: Service, victim: Host, peer: Host, memo: obje
 
 
 DRILLS: dict[str, tuple[Callable[[Service, Host], object], Callable[[Service, Host, Host, object], str]]] = {
-    "clean stop": (_stop, _back_after_stop),
-    "crash": (_crash, _back_after_crash),
+    "clean stop": (_stop, _back_elsewhere),
+    "crash": (_crash, _back_elsewhere),
     "nginx killed": (_kill_nginx, _back_after_kill),
     "partition": (_partition, _back_after_partition),
 }
