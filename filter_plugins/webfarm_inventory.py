@@ -239,6 +239,25 @@ def webfarm_declared_addresses(hostvars: Mapping[str, Mapping[str, Any]], hosts:
     return owner
 
 
+def webfarm_address_in(address: Any, networks: Sequence[str]) -> bool:
+    """True when ``address`` is an IPv4 address inside one of ``networks``
+    (CIDRs such as a host's own ``10.213.0.41/24``), other than a network's
+    own or broadcast address. False for anything that is not an address, so
+    a validation can name the variable; a malformed network raises."""
+    try:
+        addr = ipaddress.IPv4Address(str(address))
+    except ValueError:
+        return False
+    for cidr in networks:
+        try:
+            net = ipaddress.IPv4Network(str(cidr), strict=False)
+        except ValueError:
+            raise _fail("webfarm_address_in", f"{cidr!r} is not an IPv4 network such as 10.213.0.0/24") from None
+        if addr in net and (net.prefixlen >= 31 or addr not in (net.network_address, net.broadcast_address)):
+            return True
+    return False
+
+
 class FilterModule:
     """webfarm inventory filters."""
 
@@ -247,4 +266,5 @@ class FilterModule:
             "webfarm_nodes": webfarm_nodes,
             "webfarm_declared_addresses": webfarm_declared_addresses,
             "webfarm_health_urls": webfarm_health_urls,
+            "webfarm_address_in": webfarm_address_in,
         }

@@ -39,5 +39,7 @@ def notes(inv: Inventory) -> list[str]:
         vip = str(svc["vip"]).split("/")[0]
         where = view.group_complete_on(f"webfarm-{svc['name']}") if view else None
         name = f", name http://{svc['dns_name']}.{zone}/" if svc.get("dns_name") and dns else ""
-        lines.append(f"Cluster service {svc['name']}: http://{vip}/{name} (runs on {where or 'nowhere complete'})")
+        web = "nginx" in (svc.get("service"), (svc.get("agent") or {}).get("type"))
+        what = f"http://{vip}/{name}" if web else f"{vip} ({svc.get('service') or (svc.get('agent') or {}).get('type')})"
+        lines.append(f"Cluster service {svc['name']}: {what} (runs on {where or 'nowhere complete'})")
     return lines

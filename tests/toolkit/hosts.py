@@ -186,3 +186,9 @@ def restore(host: Host) -> None:
 def run(host: Host, *argv: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run a command inside a lab host."""
     return docker("exec", host.container, *argv, timeout=timeout, check=check)
+
+
+def subprocess_popen(host: Host, argv: list[str]) -> subprocess.Popen[str]:
+    """Start a command inside a lab host in the background (communicate() for its output)."""
+    return subprocess.Popen(["docker", "exec", host.container, *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)

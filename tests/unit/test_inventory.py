@@ -18,7 +18,7 @@ def inv():
 
 def test_groups_in_inventory_order(inv):
     assert inv.names("web_farm") == ["web1", "web2", "web3"]
-    assert inv.names() == ["web1", "web2", "web3", "client"]
+    assert inv.names() == ["web1", "web2", "web3", "content1", "store1", "client"]
     assert inv.client().name == "client"
 
 

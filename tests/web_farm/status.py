@@ -1,4 +1,86 @@
-"""The web farm's rows in the lab's status table (toolkit/status.py)."""
-from toolkit.status import http_role
+"""The web farm's rows in the lab's status table (toolkit/status.py): each
+web node's health and content version, the content master's version and
+queue, the session store; notes with the app's URL and where the store runs."""
+from __future__ import annotations
 
-ROLES = {"web_farm": http_role("web node (nginx)", "web_node_port", "web_node_health_path")}
+import socket
+
+from toolkit import cluster, content, hosts
+from toolkit.inventory import Host, Inventory
+from toolkit.status import Role, http_role
+
+_web = http_role("web node (nginx)", "web_node_port", "web_node_health_path")
+
+
+def web_view(host: Host) -> tuple[bool, str]:
+    up, said = _web.probe(host) if _web.probe else (False, "")
+    return up, f"{said}; content {content.version(host) or 'missing'}"
+
+
+def master_view(host: Host) -> tuple[bool, str]:
+    active = hosts.run(host, "systemctl", "is-active", "webfarm-content-sync", check=False).stdout.strip()
+    status = hosts.run(host, "cat", "/run/webfarm-content-sync/status", check=False).stdout
+    queued = sum(int(line.split()[2]) for line in status.splitlines() if line.startswith("There are "))
+    return active == "active", f"lsyncd {active}, {queued} change(s) queued; content {content.version(host) or 'missing'}"
+
+
+def redis_ping(address: str, port: int, password: str, timeout: float = 2.0) -> str:
+    """AUTH and PING, as a client would; the store's answer or why there was none."""
+    try:
+        with socket.create_connection((address, port), timeout=timeout) as sock:
+            sock.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n*1\r\n$4\r\nPING\r\n" % (len(password), password.encode()))
+            data = b""
+            while data.count(b"\r\n") < 2:
+                chunk = sock.recv(256)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError as exc:
+        return f"no answer ({type(exc).__name__})"
+    return " ".join(line.decode(errors="replace") for line in data.split(b"\r\n") if line)
+
+
+def store_address(host: Host) -> str:
+    return str(host.var("session_store_address") or host.address)
+
+
+def store_view(host: Host) -> tuple[bool, str]:
+    said = redis_ping(store_address(host), int(host.var("session_store_port") or 6379),
+                      str(host.var("session_store_password") or ""))
+    return said == "+OK +PONG", f"redis {said}"
+
+
+ROLES = {
+    "web_farm": Role(_web.title, _web.url, web_view),
+    "content": Role("content master (lsyncd)", lambda h: "-", master_view),
+    "sessions": Role("session store (Redis)", lambda h: f"redis://{store_address(h)}:{h.var('session_store_port') or 6379}",
+                     store_view),
+}
+
+
+def notes(inv: Inventory) -> list[str]:
+    lines = []
+    for master in inv.hosts("content"):
+        lines.append(f"Content master {master.name}: edit {content.root_of(master)} there; "
+                     f"every web node gets it within a second (docker exec -it {master.container} bash)")
+    web = inv.hosts("web_farm")
+    if web:
+        balancers = inv.hosts("nlb")
+        vips = (balancers[0].var("lb_keepalived_vips") or []) if balancers else []
+        base = f"http://{vips[0]['address']}" if vips else web[0].url("web_node_port").rstrip("/")
+        path = str(web[0].var("session_app_path") or "/app/")
+        backend = "redis (shared)" if inv.hosts("sessions") else "memory (per node)"
+        lines.append(f"Session app: {base}{path} (sessions in {backend}; curl -c jar -b jar to keep one)")
+    stores = inv.hosts("sessions")
+    if stores:
+        store = stores[0]
+        where = store.name
+        if "active_passive" in store.groups:
+            try:
+                view = cluster.state(inv.hosts("active_passive"))
+                where = view.group_complete_on("webfarm-store") or "nowhere complete"
+            except RuntimeError:
+                where = "unknown (cluster not answering)"
+        lines.append(f"Session store: redis://{store_address(store)}:{store.var('session_store_port') or 6379} "
+                     f"(runs on {where})")
+    return lines

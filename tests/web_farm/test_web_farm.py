@@ -77,7 +77,8 @@ def test_site_checker_refuses_a_broken_site(web_node):
         assert "bogus_directive" in out.stderr
     finally:
         web_node.host.run("rm -f /tmp/webfarm-broken.conf")
-    live = web_node.host.run("/usr/local/sbin/webfarm-nginx-check-site /etc/nginx/sites-enabled/webfarm.conf")
+    live = web_node.host.run("/usr/local/sbin/webfarm-nginx-check-site /etc/nginx/sites-enabled/webfarm.conf "
+                             "/etc/nginx/conf.d/webfarm-node.conf")
     assert live.rc == 0, live.stderr
 
 

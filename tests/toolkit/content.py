@@ -1,0 +1,81 @@
+"""The content a web node or the content master holds, as the tests and the
+status table see it.
+
+    version(host, root)        -> "3f2a91c0" (or "" when the root is missing)
+    root_of(host)              -> the content root a host serves or publishes
+    wait_file(hosts_, path, digest, timeout) -> {host: seconds until it had it}
+
+A version is a fingerprint of the tree: every file's path, size and
+modification time (rsync keeps times, so a node in sync has the master's
+version). Equal versions mean the same tree; a node that missed a push shows
+another one.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import shlex
+import subprocess
+import time
+
+from toolkit import hosts
+from toolkit.inventory import Host
+
+FINGERPRINT = "cd {root} && find . -type f -printf '%P %s %T@\\n' | LC_ALL=C sort | sha1sum | cut -c1-8"
+
+
+def root_of(host: Host) -> str:
+    """The content master's published tree, or a web node's content root."""
+    if "content" in host.groups:
+        return str(host.var("content_sync_source") or "/srv/webfarm/content")
+    return str(host.var("web_node_content_root"))
+
+
+def version(host: Host, root: str | None = None) -> str:
+    out = hosts.run(host, "sh", "-c", FINGERPRINT.format(root=shlex.quote(root or root_of(host))), check=False, timeout=30)
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def digest(host: Host, path: str) -> str:
+    """sha256 of a file in a host, '' when it is missing."""
+    out = hosts.run(host, "sh", "-c", f"sha256sum {shlex.quote(path)} 2>/dev/null | cut -c1-64", check=False)
+    return out.stdout.strip()
+
+
+def _wait_one(host: Host, path: str, want: str, timeout: float) -> float:
+    """Seconds until path in host has the digest `want` ('' = until it is
+    gone), polled inside the host every 20 ms."""
+    test = (f'[ ! -e {shlex.quote(path)} ]' if not want else
+            f'[ "$(sha256sum {shlex.quote(path)} 2>/dev/null | cut -c1-64)" = {want} ]')
+    script = (f't0=$(date +%s.%N); end=$(( $(date +%s) + {int(timeout)} )); '
+              f'until {test}; do [ $(date +%s) -ge $end ] && exit 1; sleep 0.02; done; '
+              f'awk "BEGIN {{ print $(date +%s.%N) - $t0 }}"')
+    out = hosts.run(host, "bash", "-c", script, check=False, timeout=timeout + 30)
+    if out.returncode != 0:
+        raise TimeoutError(f"{host.name}: {path} {'still there' if not want else 'not in place'} after {timeout} s")
+    return float(out.stdout.strip())
+
+
+def wait_file(nodes: list[Host], relpath: str, want: str, timeout: float = 10) -> dict[str, float]:
+    """Wait, on every node at once, until relpath under its content root has
+    the digest `want` ('' waits until it is gone); raise TimeoutError naming
+    the nodes that did not get there within timeout seconds."""
+    with concurrent.futures.ThreadPoolExecutor(len(nodes)) as pool:
+        futures = {n.name: pool.submit(_wait_one, n, f"{root_of(n)}/{relpath}", want, timeout) for n in nodes}
+    late = {name: str(f.exception()) for name, f in futures.items() if f.exception()}
+    if late:
+        raise TimeoutError("; ".join(late.values()))
+    return {name: f.result() for name, f in futures.items()}
+
+
+def publish(master: Host, relpath: str, data: bytes) -> float:
+    """Write a file into the master's published tree, in place, as an editor
+    or `cp` would; return the time the write was complete."""
+    path = shlex.quote(f"{root_of(master)}/{relpath}")
+    subprocess.run(["docker", "exec", "-i", master.container, "sh", "-c", f"mkdir -p $(dirname {path}) && cat > {path}"],
+                   input=data, check=True, capture_output=True, timeout=120)
+    return time.time()
+
+
+def remove(master: Host, relpath: str) -> float:
+    hosts.run(master, "rm", "-rf", f"{root_of(master)}/{relpath}")
+    return time.time()

@@ -1,0 +1,126 @@
+"""One browser session against the session app, from the lab's client.
+
+    s = Session(client, ["http://10.213.0.200/app/"])   # one cookie for its life
+    replies = s.visit(12)                               # 12 visits, in turn over the URLs
+    s.start(count=3000, duration=60, interval=0.02)     # in the background ...
+    replies = s.finish()                                # ... until finish()
+
+Each reply is a dict: t (wall clock, the host's and the containers' clock),
+url, http (the HTTP status, 0 when no answer), and the app's JSON (node, visits,
+status, reason) or `error`. Every run is bounded in count and time.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from toolkit.hosts import docker
+from toolkit.inventory import Host, Inventory
+
+# Runs in the client: keeps the session cookie in a file, so consecutive
+# runs continue one session.
+SCRIPT = r"""
+import json, os, sys, time, urllib.error, urllib.request
+jar, stop, count, duration, interval = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+urls = sys.argv[6:]
+cookie = open(jar).read().strip() if os.path.exists(jar) else ''
+end = time.monotonic() + duration
+for i in range(count):
+    if time.monotonic() >= end or os.path.exists(stop):
+        break
+    url = urls[i % len(urls)]
+    rec = {'t': time.time(), 'url': url, 'http': 0}
+    req = urllib.request.Request(url, headers={'Cookie': cookie} if cookie else {})
+    try:
+        try:
+            resp = urllib.request.urlopen(req, timeout=2)
+        except urllib.error.HTTPError as e:
+            resp = e
+        rec['http'] = resp.status
+        body = resp.read().decode(errors='replace')
+        set_cookie = resp.headers.get('Set-Cookie')
+        if set_cookie and not cookie:
+            cookie = set_cookie.split(';')[0]
+            open(jar, 'w').write(cookie)
+        try:
+            rec.update(json.loads(body))
+        except ValueError:
+            rec['error'] = 'not JSON: ' + body[:200]
+    except Exception as e:
+        rec['error'] = type(e).__name__ + ': ' + str(e)[:200]
+    print(json.dumps(rec), flush=True)
+    if interval:
+        time.sleep(interval)
+"""
+
+
+class Session:
+    def __init__(self, client: Host, urls: Sequence[str]) -> None:
+        self.client = client
+        self.urls = list(urls)
+        tag = uuid.uuid4().hex[:8]
+        self.jar = f"/tmp/webfarm-session-{tag}.cookie"
+        self.stop_file = f"/tmp/webfarm-session-{tag}.stop"
+        self.proc: subprocess.Popen[str] | None = None
+
+    def _argv(self, count: int, duration: float, interval: float) -> list[str]:
+        if not 0 < count <= 100_000 or not 0 < duration <= 600:
+            raise ValueError("a session run is bounded: count 1-100000, duration up to 600 s")
+        return ["docker", "exec", self.client.container, "python3", "-c", SCRIPT, self.jar, self.stop_file,
+                str(count), str(duration), str(interval), *self.urls]
+
+    def visit(self, count: int, interval: float = 0.0, duration: float = 60) -> list[dict[str, Any]]:
+        out = subprocess.run(self._argv(count, duration, interval), capture_output=True, text=True,
+                             timeout=duration + 30, check=True)
+        return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+    def start(self, count: int, duration: float, interval: float = 0.02) -> Session:
+        self.proc = subprocess.Popen(self._argv(count, duration, interval), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.duration = duration
+        return self
+
+    def finish(self) -> list[dict[str, Any]]:
+        assert self.proc is not None, "start() first"
+        docker("exec", self.client.container, "touch", self.stop_file, check=False)
+        out, err = self.proc.communicate(timeout=self.duration + 30)
+        docker("exec", self.client.container, "rm", "-f", self.stop_file, check=False)
+        if self.proc.returncode != 0:
+            raise RuntimeError(f"session client failed ({self.proc.returncode}): {err.strip()}")
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def close(self) -> None:
+        docker("exec", self.client.container, "rm", "-f", self.jar, self.stop_file, check=False)
+
+
+def app_path(inventory: Inventory) -> str:
+    web = inventory.hosts("web_farm")
+    return str(web[0].var("session_app_path") or "/app/") if web else "/app/"
+
+
+def spread_urls(inventory: Inventory) -> list[str]:
+    """Where a client reaches the app with no affinity: the nlb VIP's site
+    without affinity (HAProxy spreads the requests), else every web node in
+    turn (the client spreads them)."""
+    path = app_path(inventory)
+    balancers = inventory.hosts("nlb")
+    if balancers:
+        vip = balancers[0].var("lb_keepalived_vips")[0]["address"]
+        for site in balancers[0].var("lb_haproxy_sites") or []:
+            if site.get("affinity", "none") == "none":
+                port = int(site.get("bind_port", 80))
+                return [f"http://{vip}{'' if port == 80 else f':{port}'}{path}"]
+    return [n.url("web_node_port", path) for n in inventory.hosts("web_farm")]
+
+
+def backend(inventory: Inventory) -> str:
+    """The app's backend as the inventory sets it (the role's rule: redis when
+    there is a store, else memory)."""
+    web = inventory.hosts("web_farm")
+    said = web[0].var("session_app_backend") if web else None
+    if isinstance(said, str) and said in ("redis", "memory"):
+        return said
+    return "redis" if inventory.hosts("sessions") else "memory"
