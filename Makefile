@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help setup lab lab-check lab-status lab-down clean drill test lint unit docs bench bench-converge bench-rr-dns bench-nlb bench-active-passive lab-cluster4
+.PHONY: help setup lab lab-check lab-status lab-down clean drill test lint unit docs bench bench-converge bench-rr-dns bench-nlb bench-active-passive bench-content lab-cluster4
 
 help: ## show the targets
 	@awk -F':.*## ' '/^[a-z0-9-]+:.*## /{printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,13 +40,13 @@ lint: ## yamllint, ruff and ansible-lint only
 
 unit: ## unit tests of the plugins and the toolkit only
 	scripts/setup venv
-	.venv/bin/pytest tests/unit
+	.venv/bin/pytest -n auto tests/unit
 
 docs: ## regenerate the variable tables in the role READMEs
 	scripts/setup venv
 	.venv/bin/python scripts/role_docs.py --write
 
-bench: bench-converge bench-rr-dns bench-nlb bench-active-passive ## every benchmark, one table each
+bench: bench-converge bench-rr-dns bench-nlb bench-active-passive bench-content ## every benchmark, one table each
 
 bench-converge: ## converge time of 3, 12 and 24 web nodes, stock Ansible and Mitogen
 	scripts/setup all
@@ -63,3 +63,7 @@ bench-nlb: ## against the lab: throughput direct vs through the VIP (wrk); failu
 bench-active-passive: ## against the lab: outage per cluster drill (stop, crash, nginx killed, partition), min/median/max
 	scripts/setup venv
 	PYTHONPATH=tests .venv/bin/python bench/active_passive.py
+
+bench-content: ## against the lab: write on the content master to every node having it (1 KB, 1 MB, 50 MB); sessions redis vs memory
+	scripts/setup venv
+	PYTHONPATH=tests .venv/bin/python bench/content.py

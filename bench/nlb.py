@@ -18,12 +18,10 @@ One table each.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
-import urllib.parse
 
-from toolkit import haproxy, hosts, vip
+from toolkit import haproxy, hosts, vip, webclient
 from toolkit.drill import Load
 from toolkit.inventory import Inventory
 from toolkit.playbook import run_playbook
@@ -33,16 +31,7 @@ WRK_SECONDS = 10
 
 
 def wrk(client, url: str) -> dict[str, str]:
-    # The client has no /etc/services: wrk needs the port in numbers.
-    parts = urllib.parse.urlsplit(url)
-    url = parts._replace(netloc=f"{parts.hostname}:{parts.port or 80}").geturl()
-    out = hosts.run(client, "wrk", "-t2", "-c32", f"-d{WRK_SECONDS}s", "--latency", url, timeout=WRK_SECONDS + 30).stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
-    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
-    return {"rps": f"{float(rps.group(1)):.0f}" if rps else "?", "p50": p50.group(1) if p50 else "?",
-            "p99": p99.group(1) if p99 else "?", "errors": errors.group(0) if errors else "0"}
+    return webclient.wrk(client, url, WRK_SECONDS)
 
 
 def drill(client, url, header, action, restore, timeout: float) -> list[str]:

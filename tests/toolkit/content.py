@@ -3,7 +3,8 @@ status table see it.
 
     version(host, root)        -> "3f2a91c0" (or "" when the root is missing)
     root_of(host)              -> the content root a host serves or publishes
-    wait_file(hosts_, path, digest, timeout) -> {host: seconds until it had it}
+    wait_file(nodes, relpath, digest, timeout) -> {node: seconds until it had it}
+    Arrival(nodes, relpath, digest)     -> watch from now, publish, then .seconds(t)
 
 A version is a fingerprint of the tree: every file's path, size and
 modification time (rsync keeps times, so a node in sync has the master's
@@ -42,29 +43,59 @@ def digest(host: Host, path: str) -> str:
 
 
 def _wait_one(host: Host, path: str, want: str, timeout: float) -> float:
-    """Seconds until path in host has the digest `want` ('' = until it is
-    gone), polled inside the host every 20 ms."""
-    test = (f'[ ! -e {shlex.quote(path)} ]' if not want else
-            f'[ "$(sha256sum {shlex.quote(path)} 2>/dev/null | cut -c1-64)" = {want} ]')
-    script = (f't0=$(date +%s.%N); end=$(( $(date +%s) + {int(timeout)} )); '
-              f'until {test}; do [ $(date +%s) -ge $end ] && exit 1; sleep 0.02; done; '
-              f'awk "BEGIN {{ print $(date +%s.%N) - $t0 }}"')
+    """The wall-clock time path in host got the digest `want` ('' = was
+    gone; 'size:N' = had N bytes, for files too big to hash every poll),
+    polled inside the host every 20 ms."""
+    q = shlex.quote(path)
+    if not want:
+        test = f"[ ! -e {q} ]"
+    elif want.startswith("size:"):
+        test = f'[ "$(stat -c %s {q} 2>/dev/null)" = {int(want[5:])} ]'
+    else:
+        test = f'[ "$(sha256sum {q} 2>/dev/null | cut -c1-64)" = {want} ]'
+    script = (f'end=$(( $(date +%s) + {int(timeout)} )); '
+              f'until {test}; do [ $(date +%s) -ge $end ] && exit 1; sleep 0.02; done; date +%s.%N')
     out = hosts.run(host, "bash", "-c", script, check=False, timeout=timeout + 30)
     if out.returncode != 0:
         raise TimeoutError(f"{host.name}: {path} {'still there' if not want else 'not in place'} after {timeout} s")
     return float(out.stdout.strip())
 
 
+class Arrival:
+    """Watch every node for a file from now on (in the background), then
+    wait: `with content.Arrival(nodes, rel, want) as a: publish(...)`;
+    a.seconds(since) -> {node: seconds from since until it had the file}."""
+
+    def __init__(self, nodes: list[Host], relpath: str, want: str, timeout: float = 10) -> None:
+        self.nodes, self.relpath, self.want, self.timeout = nodes, relpath, want, timeout
+        self._pool = concurrent.futures.ThreadPoolExecutor(len(nodes))
+        self._futures = {n.name: self._pool.submit(_wait_one, n, f"{root_of(n)}/{relpath}", want, timeout) for n in nodes}
+
+    def __enter__(self) -> Arrival:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+
+    def times(self) -> dict[str, float]:
+        done = {name: f.exception() or f.result() for name, f in self._futures.items()}
+        late = [str(v) for v in done.values() if isinstance(v, BaseException)]
+        if late:
+            raise TimeoutError("; ".join(late))
+        return {name: float(v) for name, v in done.items()}  # type: ignore[arg-type]
+
+    def seconds(self, since: float) -> dict[str, float]:
+        return {name: t - since for name, t in self.times().items()}
+
+
 def wait_file(nodes: list[Host], relpath: str, want: str, timeout: float = 10) -> dict[str, float]:
     """Wait, on every node at once, until relpath under its content root has
-    the digest `want` ('' waits until it is gone); raise TimeoutError naming
-    the nodes that did not get there within timeout seconds."""
-    with concurrent.futures.ThreadPoolExecutor(len(nodes)) as pool:
-        futures = {n.name: pool.submit(_wait_one, n, f"{root_of(n)}/{relpath}", want, timeout) for n in nodes}
-    late = {name: str(f.exception()) for name, f in futures.items() if f.exception()}
-    if late:
-        raise TimeoutError("; ".join(late.values()))
-    return {name: f.result() for name, f in futures.items()}
+    the digest `want` ('' waits until it is gone); return the seconds each
+    took; raise TimeoutError naming the nodes that did not get there within
+    timeout seconds."""
+    since = time.time()
+    with Arrival(nodes, relpath, want, timeout) as arrival:
+        return arrival.seconds(since)
 
 
 def publish(master: Host, relpath: str, data: bytes) -> float:

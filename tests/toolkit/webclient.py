@@ -10,7 +10,9 @@ cost one round trip from the test.
 """
 from __future__ import annotations
 
+import re
 import shlex
+import urllib.parse
 
 from toolkit import hosts
 from toolkit.inventory import Host
@@ -47,3 +49,22 @@ def get(client: Host, url: str, auth: tuple[str, str] | None = None, timeout: fl
     lines = head.splitlines()
     headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
     return int(lines[0].split()[1]), headers, body
+
+
+def wrk(client: Host, url: str, seconds: int = 10, connections: int = 32,
+        headers: tuple[str, ...] = ()) -> dict[str, str]:
+    """A wrk run from the client (bounded by `seconds`): requests/s, p50, p99
+    and errors, as wrk printed them."""
+    # The client has no /etc/services: wrk needs the port in numbers.
+    parts = urllib.parse.urlsplit(url)
+    url = parts._replace(netloc=f"{parts.hostname}:{parts.port or 80}").geturl()
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for header in headers:
+        argv += ["-H", header]
+    out = hosts.run(client, *argv, url, timeout=seconds + 30).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+    return {"rps": f"{float(rps.group(1)):.0f}" if rps else "?", "p50": p50.group(1) if p50 else "?",
+            "p99": p99.group(1) if p99 else "?", "errors": errors.group(0) if errors else "0"}

@@ -184,3 +184,14 @@ def test_health_urls_follow_each_members_port_and_path():
         webfarm_health_urls(webfarm_nodes(["web1"], HOSTVARS), {}, "web_node_health_path")
     with pytest.raises(AnsibleFilterError, match="'web1': web_node_health_path 'health' is not a URL path"):
         webfarm_health_urls(nodes[:1], {"web1": {"web_node_health_path": "health"}}, "web_node_health_path")
+
+
+def test_address_in_networks():
+    from webfarm_inventory import webfarm_address_in
+
+    assert webfarm_address_in("10.213.0.211", ["127.0.0.1/8", "10.213.0.41/24"])
+    assert not webfarm_address_in("10.213.1.211", ["10.213.0.41/24"])
+    assert not webfarm_address_in("10.213.0.255", ["10.213.0.41/24"]), "a broadcast address is no host's"
+    assert not webfarm_address_in("store.example", ["10.213.0.41/24"])
+    with pytest.raises(AnsibleFilterError, match="'10.213.0/99' is not an IPv4 network"):
+        webfarm_address_in("10.213.0.5", ["10.213.0/99"])

@@ -18,14 +18,16 @@ SECRET = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2U="
 SECRETS = {**{f"dns_server_{key}_key_secret": SECRET for key in ("transfer", "admin", "health")},
            "lb_haproxy_stats_password": "a-good-long-password",
            "ha_cluster_hacluster_password": "a-good-long-password", "ha_cluster_corosync_authkey": "k" * 128,
-           "ha_cluster_dns_key_secret": SECRET}
+           "ha_cluster_dns_key_secret": SECRET, "session_store_password": "a-good-long-store-password",
+           "content_sync_ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
+           "web_node_content_sync_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Q= content sync"}
 # This machine holds no balancer or cluster address: say which interface and subnet.
 BALANCERS = {"lb_keepalived_interface": "eth0", "lb_keepalived_network": "198.51.100.0/24",
-             "ha_cluster_network": "198.51.100.0/24"}
+             "ha_cluster_network": "198.51.100.0/24", "session_store_network": "198.51.100.0/24"}
 
 
 @pytest.mark.parametrize("playbook, first_change", [
-    ("web_farm.yml", "Install the web node packages"),
+    ("web_farm.yml", "Create the drop-in directory of Redis's unit"),
     ("rr_dns.yml", "Install BIND"),
     ("nlb.yml", "Give HAProxy's unit its file limit"),
     ("active_passive.yml", "Install the web node packages"),
@@ -42,6 +44,7 @@ def test_the_example_passes_every_check(playbook, first_change):
     ("nlb.yml", "lb_haproxy_stats_password", "Give HAProxy's unit its file limit"),
     ("active_passive.yml", "ha_cluster_hacluster_password", "Install the web node packages"),
     ("rr_dns.yml", "dns_server_delegated_names", "Install BIND"),
+    ("web_farm.yml", "session_store_password", "Create the drop-in directory of Redis's unit"),
 ])
 def test_the_placeholder_secrets_are_refused_by_name(playbook, secret, first_change):
     out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **BALANCERS}, check=True, timeout=180)

@@ -148,3 +148,34 @@ def test_site_that_nginx_refuses_is_rolled_back_and_never_reloaded(web_nodes, cl
     finally:
         node.host.run("rm -f %s", clash)
     assert node.host.run("nginx -t").rc == 0
+
+
+# Configuration replication is Ansible's job: one set of templates, so the
+# nodes' configuration files are byte for byte the same. Only the node's
+# name differs, in a file of its own.
+SHARED_CONFIG = ["/etc/nginx/sites-available/webfarm.conf", "/etc/webfarm/session-app.json",
+                 "/etc/systemd/system/webfarm-session-app.service", "/usr/local/lib/webfarm/webfarm_session_app.py"]
+
+
+def test_nodes_with_the_same_inputs_have_identical_configuration(web_nodes):
+    def inputs(node):
+        return tuple(sorted((k, repr(v)) for k, v in node.inv.vars.items()
+                            if k.startswith(("web_node_", "session_app_")) and k != "web_node_name"))
+
+    cohorts: dict[tuple, list] = {}
+    for node in web_nodes:
+        cohorts.setdefault(inputs(node), []).append(node)
+    assert any(len(c) >= 2 for c in cohorts.values()), "no two nodes share their inputs: nothing to compare"
+    for cohort in cohorts.values():
+        sums = {n.name: n.host.run("sha256sum " + " ".join(["%s"] * len(SHARED_CONFIG)), *SHARED_CONFIG) for n in cohort}
+        for name, out in sums.items():
+            assert out.rc == 0, f"{name}: {out.stderr}"
+        digests = {name: out.stdout.split()[::2] for name, out in sums.items()}
+        first = cohort[0].name
+        for name, digest in digests.items():
+            differ = [f for f, a, b in zip(SHARED_CONFIG, digests[first], digest, strict=True) if a != b]
+            assert not differ, f"{name} and {first} have the same inputs but different {differ}"
+    for node in web_nodes:
+        site = node.host.file(SHARED_CONFIG[0]).content_string
+        assert f'"{node.name}"' not in site, f"{node.name}'s site names the node: it would differ between nodes"
+        assert f'"{node.name}"' in node.host.file("/etc/nginx/conf.d/webfarm-node.conf").content_string

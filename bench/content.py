@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""make bench-content: how fast content reaches the farm, and what shared
+sessions cost.
+
+Against the running lab (`make lab`; another inventory with
+WEBFARM_INVENTORY):
+
+1. Content: a bounded batch of files written on the content master (1 KB,
+   1 MB and 50 MB), one at a time; for each, the time from the end of the
+   write on the master until every web node has the whole file in its
+   content root (watched inside each node every 20 ms, from before the
+   write). p50 and max per size. The files are removed afterwards.
+2. Sessions: the session app's requests/s through the first VIP (wrk from
+   the client, one session cookie, 10 s), with the redis backend and with
+   memory (one converge of the web nodes to memory and one back), and the
+   ratio redis/memory.
+3. What persistence costs: INCRs per second on the store (redis-benchmark
+   on the store's own host, 16 clients, 20000 requests) with appendfsync
+   always (the role's default: no acknowledged visit is lost) and everysec
+   (set at run time for the measurement, then put back).
+One table each.
+"""
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import sys
+import time
+import uuid
+
+from toolkit import cluster, content, hosts, sessions, webclient
+from toolkit.inventory import Inventory
+from toolkit.playbook import run_playbook
+from toolkit.report import table
+
+# (label, bytes, files): bounded, about 120 MB written in all.
+BATCH = [("1 KB", 1 << 10, 20), ("1 MB", 1 << 20, 10), ("50 MB", 50 << 20, 2)]
+TARGET_SMALL_S = 2.0
+WRK_SECONDS = 10
+
+
+def content_rows(inv: Inventory) -> list[list[str]]:
+    master, nodes = inv.hosts("content")[0], inv.hosts("web_farm")
+    delay = master.var("content_sync_delay") or 0.5
+    rows = []
+    for label, size, count in BATCH:
+        took = []
+        for i in range(count):
+            rel = f"bench-{uuid.uuid4().hex[:8]}.bin"
+            data = os.urandom(size) if size <= (1 << 20) else (uuid.uuid4().bytes * (size // 16))
+            with content.Arrival(nodes, rel, f"size:{size}", timeout=120) as arrival:
+                written = content.publish(master, rel, data)
+                took.append(max(arrival.seconds(written).values()))
+            content.remove(master, rel)
+            print(f"[bench] {label} #{i + 1}: every node had it after {took[-1]:.2f} s", flush=True)
+        target = f"<= {TARGET_SMALL_S:g}" if size <= (1 << 20) else "-"
+        met = ("yes" if max(took) <= TARGET_SMALL_S else "NO") if size <= (1 << 20) else "-"
+        rows.append([label, str(count), f"{statistics.median(took):.2f}", f"{max(took):.2f}", target, met])
+    print(f"bench-content: lsyncd delay {delay} s, {len(nodes)} web nodes, rsync over SSH ({os.cpu_count()} cores)")
+    return rows
+
+
+def session_rows(inv: Inventory) -> list[list[str]]:
+    client = inv.client()
+    url = sessions.spread_urls(inv)[0]
+    s = sessions.Session(client, [url])
+    (first,) = s.visit(1)
+    name = inv.hosts("web_farm")[0].var("session_app_cookie") or "webfarm_session"
+    cookie = f"Cookie: {name}={first['session']}"
+    s.close()
+    results = {}
+    for backend in ("redis", "memory"):
+        if backend != sessions.backend(inv):
+            out = run_playbook(inv.source, "web_farm.yml", limit="web_farm", extra_vars={"session_app_backend": backend})
+            if out.returncode != 0:
+                raise SystemExit(f"bench-content: could not switch the app to {backend}:\n{out.stdout[-2000:]}")
+        try:
+            time.sleep(1.0)
+            print(f"[bench] wrk {WRK_SECONDS} s on {url}, {backend} sessions", flush=True)
+            results[backend] = webclient.wrk(client, url, WRK_SECONDS, connections=16, headers=(cookie,))
+        finally:
+            if backend != sessions.backend(inv):
+                out = run_playbook(inv.source, "web_farm.yml", limit="web_farm")
+                if out.returncode != 0:
+                    raise SystemExit(f"bench-content: could not put the app back:\n{out.stdout[-2000:]}")
+    rows = [[b, r["rps"], r["p50"], r["p99"], r["errors"]] for b, r in results.items()]
+    try:
+        rows.append(["ratio redis/memory", f"{float(results['redis']['rps']) / float(results['memory']['rps']):.2f}",
+                     "", "", ""])
+    except (ValueError, ZeroDivisionError):
+        rows.append(["ratio redis/memory", "?", "", "", ""])
+    return rows
+
+
+def store_host(inv: Inventory):
+    stores = inv.hosts("sessions")
+    if stores and "active_passive" in stores[0].groups:
+        nodes = inv.hosts("active_passive")
+        where = cluster.state(nodes).group_complete_on("webfarm-store")
+        return next(n for n in nodes if n.name == where)
+    return stores[0]
+
+
+def fsync_rows(inv: Inventory) -> list[list[str]]:
+    store = store_host(inv)
+    first = inv.hosts("sessions")[0]
+    address = str(first.var("session_store_address") or store.address)
+    if "{{" in address:
+        address = store.address
+    auth = ["-h", address, "-p", str(first.var("session_store_port") or 6379), "-a", str(first.var("session_store_password")),
+            "--no-auth-warning"]
+    rows = []
+    try:
+        for mode in ("always", "everysec"):
+            hosts.run(store, "redis-cli", *auth, "CONFIG", "SET", "appendfsync", mode)
+            print(f"[bench] redis-benchmark INCR on {store.name}, appendfsync {mode}", flush=True)
+            out = hosts.run(store, "redis-benchmark", *auth, "-t", "incr", "-n", "20000", "-c", "16", "-q", timeout=120).stdout
+            rps = re.search(r"INCR: ([\d.]+) requests per second", out)
+            rows.append([mode, f"{float(rps.group(1)):.0f}" if rps else "?"])
+    finally:
+        hosts.run(store, "redis-cli", *auth, "CONFIG", "SET", "appendfsync",
+                  str(first.var("session_store_appendfsync") or "always"), check=False)
+    try:
+        rows.append(["ratio always/everysec", f"{float(rows[0][1]) / float(rows[1][1]):.2f}"])
+    except (ValueError, ZeroDivisionError, IndexError):
+        pass
+    return rows
+
+
+def main() -> int:
+    inv = Inventory.load(os.environ.get("WEBFARM_INVENTORY") or None)
+    if not inv.hosts("content") or not inv.hosts("web_farm"):
+        print("bench-content: the inventory needs a content master and web nodes (make lab)", file=sys.stderr)
+        return 2
+    for host in inv.hosts("content") + inv.hosts("web_farm"):
+        if hosts.state(host) != "running":
+            print(f"bench-content: {host.name} is not running (make lab)", file=sys.stderr)
+            return 2
+    crows = content_rows(inv)
+    srows = session_rows(inv)
+    frows = fsync_rows(inv) if inv.hosts("sessions") else []
+    print()
+    print("content: end of the write on the master -> every web node has the whole file")
+    print(table(["size", "files", "p50 s", "max s", "target s", "met"], crows))
+    print()
+    print(f"session app through {sessions.spread_urls(inv)[0]}: wrk -t2 -c16 {WRK_SECONDS} s, one session")
+    print(table(["backend", "requests/s", "p50", "p99", "errors"], srows))
+    if frows:
+        print()
+        print("session store: redis-benchmark INCR, 16 clients, 20000 requests, on the store's host")
+        print(table(["appendfsync", "INCR/s"], frows))
+    return 0 if all(r[5] != "NO" for r in crows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
