@@ -108,18 +108,17 @@ def fsync_rows(inv: Inventory) -> list[list[str]]:
     address = str(first.var("session_store_address") or store.address)
     if "{{" in address:
         address = store.address
-    auth = ["-h", address, "-p", str(first.var("session_store_port") or 6379), "-a", str(first.var("session_store_password")),
-            "--no-auth-warning"]
+    auth = ["-h", address, "-p", str(first.var("session_store_port") or 6379), "-a", sessions.store_password(store)]
     rows = []
     try:
         for mode in ("always", "everysec"):
-            hosts.run(store, "redis-cli", *auth, "CONFIG", "SET", "appendfsync", mode)
+            hosts.run(store, "redis-cli", *auth, "--no-auth-warning", "CONFIG", "SET", "appendfsync", mode)
             print(f"[bench] redis-benchmark INCR on {store.name}, appendfsync {mode}", flush=True)
             out = hosts.run(store, "redis-benchmark", *auth, "-t", "incr", "-n", "20000", "-c", "16", "-q", timeout=120).stdout
             rps = re.search(r"INCR: ([\d.]+) requests per second", out)
             rows.append([mode, f"{float(rps.group(1)):.0f}" if rps else "?"])
     finally:
-        hosts.run(store, "redis-cli", *auth, "CONFIG", "SET", "appendfsync",
+        hosts.run(store, "redis-cli", *auth, "--no-auth-warning", "CONFIG", "SET", "appendfsync",
                   str(first.var("session_store_appendfsync") or "always"), check=False)
     try:
         rows.append(["ratio always/everysec", f"{float(rows[0][1]) / float(rows[1][1]):.2f}"])

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from toolkit import hosts
 from toolkit.hosts import docker
 from toolkit.inventory import Host, Inventory
 
@@ -124,3 +125,13 @@ def backend(inventory: Inventory) -> str:
     if isinstance(said, str) and said in ("redis", "memory"):
         return said
     return "redis" if inventory.hosts("sessions") else "memory"
+
+
+def store_password(store: Host) -> str:
+    """The store's password as its host has it (the inventory may hold a
+    lookup or a vaulted value the tests cannot evaluate)."""
+    out = hosts.run(store, "cat", "/etc/redis/webfarm-auth.conf", check=False)
+    for line in out.stdout.splitlines():
+        if line.startswith("requirepass "):
+            return line.split(None, 1)[1].strip()
+    return ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 
-from toolkit import cluster, content, hosts
+from toolkit import cluster, content, hosts, sessions
 from toolkit.inventory import Host, Inventory
 from toolkit.status import Role, http_role
 
@@ -45,8 +45,7 @@ def store_address(host: Host) -> str:
 
 
 def store_view(host: Host) -> tuple[bool, str]:
-    said = redis_ping(store_address(host), int(host.var("session_store_port") or 6379),
-                      str(host.var("session_store_password") or ""))
+    said = redis_ping(store_address(host), int(host.var("session_store_port") or 6379), sessions.store_password(host))
     return said == "+OK +PONG", f"redis {said}"
 
 
