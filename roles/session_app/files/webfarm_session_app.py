@@ -112,16 +112,21 @@ class RedisStore:
 
     def __init__(self, cfg: dict[str, Any], ttl: int) -> None:
         import redis  # Debian's python3-redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         self._errors: tuple[type[BaseException], ...] = (redis.exceptions.ConnectionError,
                                                          redis.exceptions.TimeoutError,
                                                          redis.exceptions.ResponseError)
         self.ttl = ttl
         # Short timeouts: a store that moved (failover) costs a request
-        # half a second, not a worker. The pool reconnects by itself.
+        # half a second, not a worker. The pool reconnects by itself. No
+        # retry: an INCR whose answer was lost may have been counted, and
+        # sending it again would count the visit twice (redis-py 5 and later
+        # retry three times unless told not to).
         self._redis = redis.Redis(host=cfg["host"], port=cfg["port"], password=cfg.get("password") or None,
                                   socket_timeout=cfg["timeout"], socket_connect_timeout=cfg["timeout"],
-                                  retry_on_timeout=False, health_check_interval=0)
+                                  retry_on_timeout=False, retry=Retry(NoBackoff(), 0), health_check_interval=0)
 
     def visit(self, session: str) -> int:
         key = f"webfarm:session:{session}"
