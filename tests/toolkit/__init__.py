@@ -8,6 +8,11 @@ report         failed/total, outage windows, and plain-text tables
 status         the `make lab` table; each topology adds its rows
 pytest_plugin  the fixtures every topology's tests share
 playbook       run one of the project's playbooks from a test or a benchmark
+cluster        the active/passive cluster's state, mounts and fencings
+failover       the cluster's drills, shared by its tests and its benchmark
+content        the content master's and each web node's tree: versions, arrivals
+sessions       one browser session against the session app, from the client
+webclient      curl from the client, and wrk runs
 """
 import sys
 from pathlib import Path

@@ -36,12 +36,6 @@ def version(host: Host, root: str | None = None) -> str:
     return out.stdout.strip() if out.returncode == 0 else ""
 
 
-def digest(host: Host, path: str) -> str:
-    """sha256 of a file in a host, '' when it is missing."""
-    out = hosts.run(host, "sh", "-c", f"sha256sum {shlex.quote(path)} 2>/dev/null | cut -c1-64", check=False)
-    return out.stdout.strip()
-
-
 def _wait_one(host: Host, path: str, want: str, timeout: float) -> float:
     """The wall-clock time path in host got the digest `want` ('' = was
     gone; 'size:N' = had N bytes, for files too big to hash every poll),
