@@ -63,6 +63,7 @@ def test_a_farm_without_master_or_store_passes_the_checks_with_memory_sessions(t
     ({"session_app_backend": "sql"}, "session_app_backend"),
     ({"session_store_password": ""}, 'session_store_password = "": must be 16 characters or more'),
     ({"session_store_password": "p" * 15}, 'session_store_password = "(hidden, 15 characters)": must be 16 characters or more'),
+    ({"session_store_password": "p" * 16 + '"'}, "without spaces, quotes or backslashes"),
     ({"session_store_address": "203.0.113.5"}, 'session_store_address = "203.0.113.5": must be an IPv4 address in the subnet'),
     ({"session_store_address": "store.example"}, 'session_store_address = "store.example": must be an IPv4 address'),
     ({"content_sync_ssh_private_key": "CHANGE-ME"}, 'content_sync_ssh_private_key = "(hidden)": must be an OpenSSH private key'),

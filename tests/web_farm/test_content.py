@@ -17,6 +17,7 @@ import uuid
 import pytest
 
 from toolkit import content, hosts, webclient
+from toolkit.drill import wait_for
 
 # Generous bound for a small file on every node (the target is 2 s).
 ARRIVAL_S = 10
@@ -74,6 +75,21 @@ def test_a_deleted_file_disappears_everywhere(master, nodes, client):
         status, _, _ = webclient.get(client.inv, node.url("web_node_port", f"/{rel}"))
         assert status == 404, f"{node.name} still serves a deleted file"
         assert not hosts.run(node, "test", "-e", f"{content.root_of(node)}/{rel.split('/')[0]}", check=False).returncode == 0
+
+
+def test_a_pushed_symlink_never_serves_a_file_from_elsewhere(master, nodes, client):
+    """rrsync -munge on the nodes: a link on the master arrives as a link
+    into nowhere, so content cannot publish a node's own files."""
+    rel = f"test-{uuid.uuid4().hex[:8]}.txt"
+    hosts.run(master, "ln", "-s", "/etc/passwd", f"{content.root_of(master)}/{rel}")
+    try:
+        for node in nodes:
+            path = f"{content.root_of(node)}/{rel}"
+            wait_for(lambda n=node, p=path: hosts.run(n, "test", "-L", p, check=False).returncode == 0, timeout=ARRIVAL_S)
+            status, _, body = webclient.get(client.inv, node.url("web_node_port", f"/{rel}"))
+            assert status == 404 and "root:" not in body, f"{node.name} served a pushed link to /etc/passwd ({status})"
+    finally:
+        content.remove(master, rel)
 
 
 # The reader runs in the node: it reads the whole file as fast as it can and

@@ -187,7 +187,6 @@ class App:
 
     def _visit(self, environ: dict[str, Any], start_response: StartResponse, node: str) -> Iterable[bytes]:
         session = session_of(environ.get("HTTP_COOKIE", ""), self.cfg["cookie"])
-        new = session is None
         if session is None:
             session = secrets.token_hex(16)
         body: dict[str, Any] = {"node": node, "session": session, "backend": self.store.name}
@@ -195,11 +194,11 @@ class App:
             visits = self.store.visit(session)
         except StoreDown as e:
             return _reply(start_response, "503 Service Unavailable", {"status": "degraded", "reason": str(e), **body})
-        headers = []
-        if new:
-            secure = "; Secure" if environ.get("HTTP_X_FORWARDED_PROTO") == "https" else ""
-            headers.append(("Set-Cookie", f"{self.cfg['cookie']}={session}; Path={self.cfg['path']}; "
-                                          f"Max-Age={self.cfg['ttl']}; HttpOnly; SameSite=Lax{secure}"))
+        # On every answer, so the cookie lives as long as the session does
+        # (the store's expiry slides with each visit too).
+        secure = "; Secure" if environ.get("HTTP_X_FORWARDED_PROTO") == "https" else ""
+        headers = [("Set-Cookie", f"{self.cfg['cookie']}={session}; Path={self.cfg['path']}; "
+                                  f"Max-Age={self.cfg['ttl']}; HttpOnly; SameSite=Lax{secure}")]
         return _reply(start_response, "200 OK", {"status": "ok", "visits": visits, **body}, headers)
 
     def _health(self, start_response: StartResponse, node: str) -> Iterable[bytes]:
@@ -220,14 +219,18 @@ def _reply(start_response: StartResponse, status: str, body: dict[str, Any],
 
 
 def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-    """gunicorn's entry point: the app of the configured file, built once per worker."""
+    """gunicorn's entry point: the app of the configured file, built once per
+    worker (under a lock: the worker's threads may all ask at once)."""
     global _APP
     if _APP is None:
-        _APP = App(load_config(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG)))
+        with _APP_LOCK:
+            if _APP is None:
+                _APP = App(load_config(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG)))
     return _APP(environ, start_response)
 
 
 _APP: App | None = None
+_APP_LOCK = threading.Lock()
 
 
 def main(argv: list[str]) -> int:
