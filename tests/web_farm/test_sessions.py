@@ -63,13 +63,35 @@ def backend(inventory, name: str) -> Iterator[None]:
     if sessions.backend(inventory) == name:
         yield
         return
+    before = _workers(inventory)
     out = run_playbook(inventory.source, "web_farm.yml", limit="web_farm", extra_vars={"session_app_backend": name})
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    _swapped(inventory, before)
     try:
         yield
     finally:
+        before = _workers(inventory)
         out = run_playbook(inventory.source, "web_farm.yml", limit="web_farm")
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+        _swapped(inventory, before)
+
+
+WORKERS = "pgrep -P $(systemctl show -p MainPID --value webfarm-session-app.service) || true"
+
+
+def _workers(inventory) -> dict[str, set[str]]:
+    """Each node's gunicorn worker processes."""
+    return {n.name: set(hosts.run(n, "sh", "-c", WORKERS).stdout.split()) for n in inventory.hosts("web_farm")}
+
+
+def _swapped(inventory, before: dict[str, set[str]], timeout: float = 30) -> None:
+    """Wait until every node runs one new worker and no old one: the switch's
+    reload (HUP) swaps them, and gunicorn 23 (Debian 13) may drop a request
+    caught in the swap (roles/session_app/README.md)."""
+    def done() -> bool:
+        now = _workers(inventory)
+        return all(len(now[n]) == 1 and not now[n] & before[n] for n in now)
+    wait_for(done, timeout=timeout, interval=0.2)
 
 
 @pytest.mark.drill
