@@ -26,12 +26,10 @@ import os
 import re
 import statistics
 import sys
-import time
 import uuid
 
-from toolkit import cluster, content, hosts, sessions, webclient
+from toolkit import content, hosts, sessions, webclient
 from toolkit.inventory import Inventory
-from toolkit.playbook import run_playbook
 from toolkit.report import table
 
 # (label, bytes, files): bounded, about 120 MB written in all.
@@ -71,19 +69,9 @@ def session_rows(inv: Inventory) -> list[list[str]]:
     s.close()
     results = {}
     for backend in ("redis", "memory"):
-        if backend != sessions.backend(inv):
-            out = run_playbook(inv.source, "web_farm.yml", limit="web_farm", extra_vars={"session_app_backend": backend})
-            if out.returncode != 0:
-                raise SystemExit(f"bench-content: could not switch the app to {backend}:\n{out.stdout[-2000:]}")
-        try:
-            time.sleep(1.0)
+        with sessions.switched(inv, backend):
             print(f"[bench] wrk {WRK_SECONDS} s on {url}, {backend} sessions", flush=True)
             results[backend] = webclient.wrk(client, url, WRK_SECONDS, connections=16, headers=(cookie,))
-        finally:
-            if backend != sessions.backend(inv):
-                out = run_playbook(inv.source, "web_farm.yml", limit="web_farm")
-                if out.returncode != 0:
-                    raise SystemExit(f"bench-content: could not put the app back:\n{out.stdout[-2000:]}")
     rows = [[b, r["rps"], r["p50"], r["p99"], r["errors"]] for b, r in results.items()]
     try:
         rows.append(["ratio redis/memory", f"{float(results['redis']['rps']) / float(results['memory']['rps']):.2f}",
@@ -93,22 +81,11 @@ def session_rows(inv: Inventory) -> list[list[str]]:
     return rows
 
 
-def store_host(inv: Inventory):
-    stores = inv.hosts("sessions")
-    if stores and "active_passive" in stores[0].groups:
-        nodes = inv.hosts("active_passive")
-        where = cluster.state(nodes).group_complete_on("webfarm-store")
-        return next(n for n in nodes if n.name == where)
-    return stores[0]
-
-
 def fsync_rows(inv: Inventory) -> list[list[str]]:
-    store = store_host(inv)
+    store, _ = sessions.store_host(inv)
     first = inv.hosts("sessions")[0]
-    address = str(first.var("session_store_address") or store.address)
-    if "{{" in address:
-        address = store.address
-    auth = ["-h", address, "-p", str(first.var("session_store_port") or 6379), "-a", sessions.store_password(store)]
+    auth = ["-h", sessions.store_address(first), "-p", str(first.var("session_store_port") or 6379),
+            "-a", sessions.store_password(store)]
     rows = []
     try:
         for mode in ("always", "everysec"):

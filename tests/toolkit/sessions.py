@@ -11,15 +11,22 @@ status, reason) or `error`. Every run is bounded in count and time.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
+import time
+import urllib.parse
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from toolkit import hosts
+from toolkit import cluster, hosts
+from toolkit.drill import wait_for
 from toolkit.hosts import docker
 from toolkit.inventory import Host, Inventory
+from toolkit.playbook import run_playbook
+
+STORE_GROUP = "webfarm-store"
 
 # Runs in the client: keeps the session cookie in a file, so consecutive
 # runs continue one session.
@@ -135,3 +142,66 @@ def store_password(store: Host) -> str:
         if line.startswith("requirepass "):
             return line.split(None, 1)[1].strip()
     return ""
+
+
+def store_address(store: Host) -> str:
+    """Where clients reach the store: its address, or its group's VIP."""
+    said = str(store.var("session_store_address") or "")
+    return store.address if not said or "{{" in said else said
+
+
+def store_url(store: Host, password: str = "") -> str:
+    """redis://[:PASSWORD@]ADDRESS:PORT of the store (the load generator's form)."""
+    auth = f":{urllib.parse.quote(password, safe='')}@" if password else ""
+    return f"redis://{auth}{store_address(store)}:{store.var('session_store_port') or 6379}"
+
+
+def store_host(inventory: Inventory, timeout: float = 60) -> tuple[Host, list[Host] | None]:
+    """The host running the store now, and the cluster's nodes when a cluster
+    runs it (None for a store on a host of its own)."""
+    stores = inventory.hosts("sessions")
+    if not stores:
+        raise LookupError(f"the inventory {inventory.source} has no session store (sessions group)")
+    if "active_passive" not in stores[0].groups:
+        return stores[0], None
+    nodes = inventory.hosts("active_passive")
+    where, _ = cluster.wait_group(nodes, STORE_GROUP, lambda n: True, since=time.time(), timeout=timeout)
+    return next(n for n in nodes if n.name == where), nodes
+
+
+WORKERS = "pgrep -P $(systemctl show -p MainPID --value webfarm-session-app.service) || true"
+
+
+def _workers(inventory: Inventory) -> dict[str, set[str]]:
+    """Each web node's gunicorn worker processes."""
+    return {n.name: set(hosts.run(n, "sh", "-c", WORKERS).stdout.split()) for n in inventory.hosts("web_farm")}
+
+
+def _converge(inventory: Inventory, extra_vars: dict[str, Any] | None = None, timeout: float = 30) -> None:
+    """Converge the web nodes, then wait until each runs one new gunicorn
+    worker and no old one: a changed configuration reloads the app (HUP),
+    and gunicorn 23 (Debian 13) may drop a request caught in the swap
+    (roles/session_app/README.md)."""
+    before = _workers(inventory)
+    out = run_playbook(inventory.source, "web_farm.yml", limit="web_farm", extra_vars=extra_vars)
+    if out.returncode != 0:
+        raise RuntimeError(f"converging the web nodes failed:\n{out.stdout[-3000:]}{out.stderr[-2000:]}")
+
+    def swapped() -> bool:
+        now = _workers(inventory)
+        return all(len(now[n]) == 1 and not now[n] & before[n] for n in now)
+    wait_for(swapped, timeout=timeout, interval=0.2)
+
+
+@contextlib.contextmanager
+def switched(inventory: Inventory, name: str) -> Iterator[None]:
+    """The web nodes on session backend `name` for the block (one converge
+    there and one back); nothing to do when they are on it already."""
+    if backend(inventory) == name:
+        yield
+        return
+    _converge(inventory, {"session_app_backend": name})
+    try:
+        yield
+    finally:
+        _converge(inventory)

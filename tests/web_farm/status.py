@@ -3,9 +3,7 @@ web node's health and content version, the content master's version and
 queue, the session store; notes with the app's URL and where the store runs."""
 from __future__ import annotations
 
-import socket
-
-from toolkit import cluster, content, hosts, sessions
+from toolkit import cluster, content, hosts, loadgen, sessions
 from toolkit.inventory import Host, Inventory
 from toolkit.status import Role, http_role
 
@@ -24,36 +22,15 @@ def master_view(host: Host) -> tuple[bool, str]:
     return active == "active", f"lsyncd {active}, {queued} change(s) queued; content {content.version(host) or 'missing'}"
 
 
-def redis_ping(address: str, port: int, password: str, timeout: float = 2.0) -> str:
-    """AUTH and PING, as a client would; the store's answer or why there was none."""
-    try:
-        with socket.create_connection((address, port), timeout=timeout) as sock:
-            sock.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n*1\r\n$4\r\nPING\r\n" % (len(password), password.encode()))
-            data = b""
-            while data.count(b"\r\n") < 2:
-                chunk = sock.recv(256)
-                if not chunk:
-                    break
-                data += chunk
-    except OSError as exc:
-        return f"no answer ({type(exc).__name__})"
-    return " ".join(line.decode(errors="replace") for line in data.split(b"\r\n") if line)
-
-
-def store_address(host: Host) -> str:
-    return str(host.var("session_store_address") or host.address)
-
-
 def store_view(host: Host) -> tuple[bool, str]:
-    said = redis_ping(store_address(host), int(host.var("session_store_port") or 6379), sessions.store_password(host))
-    return said == "+OK +PONG", f"redis {said}"
+    rec = loadgen.request(sessions.store_url(host, sessions.store_password(host)), timeout=2.0)
+    return rec["outcome"] == "ok", f"redis {rec['answer'] or rec['error'] or rec['outcome']}"
 
 
 ROLES = {
     "web_farm": Role(_web.title, _web.url, web_view),
     "content": Role("content master (lsyncd)", lambda h: "-", master_view),
-    "sessions": Role("session store (Redis)", lambda h: f"redis://{store_address(h)}:{h.var('session_store_port') or 6379}",
-                     store_view),
+    "sessions": Role("session store (Redis)", sessions.store_url, store_view),
 }
 
 
@@ -80,6 +57,5 @@ def notes(inv: Inventory) -> list[str]:
                 where = view.group_complete_on("webfarm-store") or "nowhere complete"
             except RuntimeError:
                 where = "unknown (cluster not answering)"
-        lines.append(f"Session store: redis://{store_address(store)}:{store.var('session_store_port') or 6379} "
-                     f"(runs on {where})")
+        lines.append(f"Session store: {sessions.store_url(store)} (runs on {where})")
     return lines

@@ -21,18 +21,11 @@ from toolkit.drill import wait_for
 
 pytestmark = pytest.mark.drill
 
-STORE_GROUP = "webfarm-store"
-
-
 def _store_host(inventory):
-    stores = inventory.hosts("sessions")
-    if not stores:
-        pytest.skip("the inventory has no session store (sessions group)")
-    if "active_passive" in stores[0].groups:
-        nodes = inventory.hosts("active_passive")
-        where, _ = cluster.wait_group(nodes, STORE_GROUP, lambda n: True, since=time.time(), timeout=60)
-        return next(n for n in nodes if n.name == where), nodes
-    return stores[0], None
+    try:
+        return sessions.store_host(inventory)
+    except LookupError as exc:
+        pytest.skip(str(exc))
 
 
 def check_no_visit_lost(replies: list[dict]) -> tuple[int, float]:
@@ -83,7 +76,7 @@ def test_crash_the_session_stores_host(inventory, client):
         crashed = hosts.crash(store)
         try:
             if cluster_nodes:
-                where, took = cluster.wait_group(cluster_nodes, STORE_GROUP, lambda n: n != store.name,
+                where, took = cluster.wait_group(cluster_nodes, sessions.STORE_GROUP, lambda n: n != store.name,
                                                  since=crashed.t0, timeout=90)
                 print(f"\nstore group moved {store.name} -> {where} in {took:.2f} s")
             else:

@@ -10,14 +10,10 @@ client spreads the requests over the nodes itself.
 """
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import pytest
 
 from toolkit import hosts, sessions
 from toolkit.drill import wait_for
-from toolkit.playbook import run_playbook
 
 
 @pytest.fixture
@@ -56,44 +52,6 @@ def test_a_sessions_count_follows_the_backend_across_nodes(session, inventory):
             assert mine == list(range(1, len(mine) + 1)), f"{node} counted its own visits wrong: {mine}"
 
 
-@contextlib.contextmanager
-def backend(inventory, name: str) -> Iterator[None]:
-    """The web nodes on another backend for the block (one converge there and
-    one back); nothing to do when they are on it already."""
-    if sessions.backend(inventory) == name:
-        yield
-        return
-    before = _workers(inventory)
-    out = run_playbook(inventory.source, "web_farm.yml", limit="web_farm", extra_vars={"session_app_backend": name})
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
-    _swapped(inventory, before)
-    try:
-        yield
-    finally:
-        before = _workers(inventory)
-        out = run_playbook(inventory.source, "web_farm.yml", limit="web_farm")
-        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
-        _swapped(inventory, before)
-
-
-WORKERS = "pgrep -P $(systemctl show -p MainPID --value webfarm-session-app.service) || true"
-
-
-def _workers(inventory) -> dict[str, set[str]]:
-    """Each node's gunicorn worker processes."""
-    return {n.name: set(hosts.run(n, "sh", "-c", WORKERS).stdout.split()) for n in inventory.hosts("web_farm")}
-
-
-def _swapped(inventory, before: dict[str, set[str]], timeout: float = 30) -> None:
-    """Wait until every node runs one new worker and no old one: the switch's
-    reload (HUP) swaps them, and gunicorn 23 (Debian 13) may drop a request
-    caught in the swap (roles/session_app/README.md)."""
-    def done() -> bool:
-        now = _workers(inventory)
-        return all(len(now[n]) == 1 and not now[n] & before[n] for n in now)
-    wait_for(done, timeout=timeout, interval=0.2)
-
-
 @pytest.mark.drill
 @pytest.mark.parametrize("kind", ["redis", "memory"])
 def test_crash_the_node_that_served_last(inventory, client, kind):
@@ -101,7 +59,7 @@ def test_crash_the_node_that_served_last(inventory, client, kind):
         pytest.skip("the inventory has no session store (sessions group)")
     nodes = {n.name: n for n in inventory.hosts("web_farm")}
     path = sessions.app_path(inventory)
-    with backend(inventory, kind):
+    with sessions.switched(inventory, kind):
         s = sessions.Session(client.inv, sessions.spread_urls(inventory))
         try:
             visits, served = _ok(s.visit(6))
