@@ -28,7 +28,7 @@ clean: ## lab-down, then remove everything labelled webfarm: the apt cache, scen
 lab-cluster4: ## a four-node active_passive cluster on a lab of its own: converge twice, tests, drills, remove
 	scripts/cluster4
 
-drill: ## run the failure drills against the running lab
+drill: ## run the failure drills against the running lab: one table, artifacts/drill/report.{json,html}
 	scripts/lab drill
 
 test: ## lint, unit tests, then every Molecule scenario

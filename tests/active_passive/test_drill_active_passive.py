@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from toolkit import cluster, failover
+from toolkit import cluster, drill_report, failover
 from toolkit.report import table
 
 pytestmark = pytest.mark.drill
@@ -26,9 +26,17 @@ def steady(service, client):
     failover.settle(service, client.inv)
 
 
-def drill(client, service, name: str, on: str | None = None) -> failover.Outcome:
+# MISSION.md's targets: the client's outage (first failure to the next answer).
+TARGETS = {"crash": drill_report.TARGET_NODE_CRASH, "nginx killed": drill_report.TARGET_SERVICE_DIES}
+
+
+def drill(client, service, record, name: str, on: str | None = None) -> failover.Outcome:
     outcome = failover.run(client.inv, service, name, on=on)
     print(f"\nactive_passive drill: {name}\n{table(failover.HEADERS, [outcome.row()])}")
+    record(target=TARGETS.get(name), outage=outcome.gap, failed=outcome.failed, total=outcome.total,
+           data_lost=not outcome.witness_intact, results=outcome.results, names={service.url("/"): f"VIP {service.vip}"},
+           disrupted=outcome.disrupted, disrupted_label=f"{name} on {outcome.before}",
+           returned=outcome.whole_again, returned_label=f"cluster whole, service on {outcome.after}")
     assert outcome.total > 100, "the client sent too few requests to judge"
     assert outcome.samples > 20, "the mount watch took too few samples"
     assert outcome.most_mounted <= 1, f"the disk was mounted on two nodes at once: {outcome.both[:3]}"
@@ -45,24 +53,24 @@ def stays_put(service, outcome) -> None:
     assert cluster.state(service.nodes).group_complete_on(service.group) == outcome.after, "the service moved back"
 
 
-def test_clean_stop_of_the_active_node_moves_the_service_and_it_stays(client, service, steady):
-    outcome = drill(client, service, "clean stop")
+def test_clean_stop_of_the_active_node_moves_the_service_and_it_stays(client, service, steady, drill_record):
+    outcome = drill(client, service, drill_record, "clean stop")
     assert outcome.after != outcome.before
     assert outcome.fenced == 0, "a clean stop needs no fencing"
     assert outcome.gap < 15, f"outage {outcome.gap:.2f} s"
     stays_put(service, outcome)
 
 
-def test_crash_of_the_active_node_is_fenced_and_the_service_moves(client, service, steady):
-    outcome = drill(client, service, "crash")
+def test_crash_of_the_active_node_is_fenced_and_the_service_moves(client, service, steady, drill_record):
+    outcome = drill(client, service, drill_record, "crash")
     assert outcome.after != outcome.before
     assert outcome.fenced == 1, "the survivor fences the crashed node before it takes the service"
     assert outcome.gap < 30, f"outage {outcome.gap:.2f} s"
     stays_put(service, outcome)
 
 
-def test_nginx_killed_on_the_active_node_is_restarted_in_place(client, service, steady):
-    outcome = drill(client, service, "nginx killed")
+def test_nginx_killed_on_the_active_node_is_restarted_in_place(client, service, steady, drill_record):
+    outcome = drill(client, service, drill_record, "nginx killed")
     assert outcome.after == outcome.before, "the first failure restarts nginx in place"
     assert outcome.fenced == 0
     assert outcome.gap < 15, f"outage {outcome.gap:.2f} s"
@@ -72,7 +80,7 @@ def test_nginx_killed_on_the_active_node_is_restarted_in_place(client, service, 
 
 
 @pytest.mark.parametrize("serving", ["winner", "loser"])
-def test_partition_leaves_exactly_one_side_serving_and_fences_the_other(client, service, steady, serving):
+def test_partition_leaves_exactly_one_side_serving_and_fences_the_other(client, service, steady, serving, drill_record):
     """The link between the nodes is cut, the service running on the node
     that wins (ha_cluster_fence_winner) or on the other: the winner fences
     the other side and serves."""
@@ -80,7 +88,7 @@ def test_partition_leaves_exactly_one_side_serving_and_fences_the_other(client, 
         pytest.skip("the partition drill cuts the link of a two-node cluster")
     winner = str(service.nodes[0].var("ha_cluster_fence_winner") or service.nodes[0].name)
     loser = next(n.name for n in service.nodes if n.name != winner)
-    outcome = drill(client, service, "partition", on=winner if serving == "winner" else loser)
+    outcome = drill(client, service, drill_record, "partition", on=winner if serving == "winner" else loser)
     assert outcome.fenced == 1, "exactly one side is fenced"
     assert outcome.after == winner
     if serving == "winner":

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from toolkit import haproxy, hosts, vip, webclient
+from toolkit import drill_report, haproxy, hosts, vip, webclient
 from toolkit.drill import Load, wait_for
 from toolkit.playbook import recap, run_playbook
 from toolkit.report import service_gap, summarize, summary_table, table
@@ -43,7 +43,7 @@ def steady(farm):
 
 
 @pytest.mark.parametrize("how", ["crash", "stop"])
-def test_a_web_node_that_goes_away_costs_no_request(client, farm, steady, how):
+def test_a_web_node_that_goes_away_costs_no_request(client, farm, steady, how, drill_record):
     victim = farm.members[len(farm.members) // 2]
     load = load_through(client, farm).start()
     time.sleep(2)
@@ -55,6 +55,9 @@ def test_a_web_node_that_goes_away_costs_no_request(client, farm, steady, how):
     summary = summarize(results)
     print(f"\nnlb drill: web node {victim.name} {how} at +{down.t0 - load.started:.2f}s, back +{back.t1 - load.started:.2f}s")
     print(summary_table(summary, {farm.url("www"): "through the VIP"}))
+    drill_record(target=drill_report.TARGET_WEB_NODE_KILLED, outage=drill_report.longest_gap(results), results=results,
+                 names={farm.url("www"): "through the VIP"}, disrupted=down.t0, disrupted_label=f"{how} {victim.name}",
+                 returned=back.t0, returned_label=f"start {victim.name}")
     assert summary.total > 200
     assert summary.failed == 0, f"{summary.failed} requests failed: {summary.by_outcome}"
     assert any(r.node == victim.name and r.t0 > back.t1 for r in results), f"{victim.name} served nothing after its return"
@@ -116,18 +119,23 @@ def test_a_cookie_pinned_client_is_re_pinned_when_its_node_dies(client, farm, st
         hosts.run(client.inv, "rm", "-f", jar)
 
 
-def test_reloading_haproxy_under_load_costs_no_request(client, farm, steady):
+def test_reloading_haproxy_under_load_costs_no_request(client, farm, steady, drill_record):
     # Master-worker reloads: the new workers take the listening sockets over.
     active = farm.master(0)
     load = load_through(client, farm).start()
     time.sleep(1)
+    t0 = time.time()
     for _ in range(3):
         hosts.run(active, "systemctl", "reload", "haproxy")
         time.sleep(1)
+    t1 = time.time()
     results = load.finish(grace=1)
     summary = summarize(results)
     print(f"\nnlb drill: HAProxy reloaded 3 times on {active.name}")
     print(summary_table(summary, {farm.url("www"): "through the VIP"}))
+    drill_record(target=drill_report.TARGET_MAINTENANCE, outage=drill_report.longest_gap(results), results=results,
+                 names={farm.url("www"): "through the VIP"}, disrupted=t0, disrupted_label=f"first reload on {active.name}",
+                 returned=t1, returned_label="reloads done")
     assert summary.total > 200
     lost = [(r.outcome, r.status, r.node, r.error) for r in results if not r.ok]
     # Seen in the lab: none lost. Seen twice in fresh Molecule runs: one
@@ -152,7 +160,7 @@ BALANCER_FAILURES = {
 
 
 @pytest.mark.parametrize("how", list(BALANCER_FAILURES))
-def test_the_vip_leaves_a_failed_balancer_and_each_vip_keeps_one_holder(client, farm, steady, how):
+def test_the_vip_leaves_a_failed_balancer_and_each_vip_keeps_one_holder(client, farm, steady, how, drill_record):
     take, give_back, away = BALANCER_FAILURES[how]
     active, other = farm.master(0), farm.master(1)
     assert vip.holders(farm.balancers, farm.vips[0]) == [active.name]
@@ -177,6 +185,10 @@ def test_the_vip_leaves_a_failed_balancer_and_each_vip_keeps_one_holder(client, 
     print(summary_table(summary, {farm.url("www"): "through the VIP"}))
     print(table(["phase", "failed", "gap s"], [["failover", lost, f"{gap:.2f}"], ["return", lost_back, f"{gap_back:.2f}"]]))
     print(table(["VIP", "holders"], [[a, " ".join(vip.holders(farm.balancers, a))] for a in farm.vips]))
+    # MISSION.md's target is for a crash; the other failures are reported against none.
+    drill_record(target=drill_report.TARGET_BALANCER_CRASH if how == "crash" else None, outage=gap, results=results,
+                 names={farm.url("www"): f"VIP {farm.vips[0]}"}, disrupted=t0, disrupted_label=f"{how} {active.name}",
+                 returned=t_back, returned_label=f"{active.name} back")
 
     assert holder == other.name
     assert moved < 5, f"the VIP took {moved:.2f} s to move"
@@ -192,7 +204,7 @@ def test_the_vip_leaves_a_failed_balancer_and_each_vip_keeps_one_holder(client, 
     assert gap_back < 5, f"clients went {gap_back:.2f} s without an answer when {active.name} came back"
 
 
-def test_a_rolling_update_of_every_web_node_costs_no_request(client, farm, steady, inventory):
+def test_a_rolling_update_of_every_web_node_costs_no_request(client, farm, steady, inventory, drill_record):
     # Each node drained, restarted and put back in turn: playbooks/rolling_update.yml.
     site = "/etc/nginx/sites-available/webfarm.conf"
     before = {m.name: hosts.run(m, "sha256sum", site).stdout.split()[0] for m in farm.members}
@@ -205,6 +217,9 @@ def test_a_rolling_update_of_every_web_node_costs_no_request(client, farm, stead
     summary = summarize(results)
     print(f"\nnlb drill: rolling update of {len(farm.members)} web nodes (nginx restarted) in {took:.1f}s")
     print(summary_table(summary, {farm.url("www"): "through the VIP"}))
+    drill_record(target=drill_report.TARGET_MAINTENANCE, outage=drill_report.longest_gap(results), results=results,
+                 names={farm.url("www"): "through the VIP"}, disrupted=t0, disrupted_label="rolling update starts",
+                 returned=t0 + took, returned_label="update done")
     assert out.returncode == 0, out.stdout[-3000:]
     assert recap(out.stdout)[farm.members[-1].name]["failed"] == 0
     assert summary.total > 500
@@ -217,7 +232,7 @@ def test_a_rolling_update_of_every_web_node_costs_no_request(client, farm, stead
     assert after == before, "the rolling update changed the sites though the inventory did not change"
 
 
-def test_balancer_maintenance_hands_the_vips_over_first(client, farm, steady, inventory):
+def test_balancer_maintenance_hands_the_vips_over_first(client, farm, steady, inventory, drill_record):
     # playbooks/balancer_maintenance.yml: keepalived stops before HAProxy is touched.
     loads = [load_through(client, farm, vip_index=i, duration=240).start() for i in range(len(farm.vips))]
     time.sleep(2)
@@ -229,6 +244,9 @@ def test_balancer_maintenance_hands_the_vips_over_first(client, farm, steady, in
     print(f"\nnlb drill: maintenance of {len(farm.balancers)} balancers (HAProxy restarted) in {took:.1f}s")
     for i, summary in enumerate(summaries):
         print(summary_table(summary, {farm.url("www", i): f"through VIP {farm.vips[i]}"}))
+    drill_record(target=drill_report.TARGET_MAINTENANCE, outage=max(drill_report.longest_gap(s.results) for s in summaries),
+                 results={f"VIP {farm.vips[i]}": s.results for i, s in enumerate(summaries)},
+                 disrupted=t0, disrupted_label="maintenance starts", returned=t0 + took, returned_label="maintenance done")
     assert out.returncode == 0, out.stdout[-3000:]
     for address in farm.vips:
         assert len(vip.holders(farm.balancers, address)) == 1

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from toolkit import dig, hosts
+from toolkit import dig, drill_report, hosts
 from toolkit.drill import Load, wait_for
 from toolkit.report import summarize, summary_table, table
 
@@ -51,7 +51,7 @@ def crash_and_return(client, zone, victim) -> tuple[dict[str, float], dict[str, 
     return withdrawn, restored, down, back
 
 
-def test_a_crashed_member_is_withdrawn_from_every_server_then_restored(client, zone):
+def test_a_crashed_member_is_withdrawn_from_every_server_then_restored(client, zone, drill_record):
     members = list(zone.members.values())
     assert len(members) >= 2, "the drill needs two members"
     victim = members[len(members) // 2]
@@ -74,6 +74,13 @@ def test_a_crashed_member_is_withdrawn_from_every_server_then_restored(client, z
     for r in results:
         by_node[r.node] = by_node.get(r.node, 0) + 1
     print("served by:", ", ".join(f"{k}={v}" for k, v in sorted(by_node.items(), key=str)))
+    # The target bounds the withdrawal from every server; the outage and
+    # failed/total are the first-address client's (the worst case).
+    drill_record(target=drill_report.TARGET_DNS_WITHDRAWN, seconds=max(withdrawn.values()),
+                 outage=summary.window.seconds if summary.window else 0.0, failed=summary.failed, total=summary.total,
+                 results={"first address": results, "every address": fallback_results},
+                 disrupted=down.t0, disrupted_label=f"crash {victim.name}", returned=back.t0,
+                 returned_label=f"start {victim.name}")
 
     assert max(withdrawn.values()) < 10, "a crashed member must leave the name within seconds"
     assert max(restored.values()) < 15, "a returning member must be back in the name within seconds"

@@ -16,12 +16,12 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from toolkit import cluster, hosts, webclient
 from toolkit.drill import Load, wait_for
 from toolkit.inventory import Host, Inventory
-from toolkit.report import service_gap, summarize
+from toolkit.report import Result, service_gap, summarize
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,11 @@ class Outcome:
     # Where the service was when this drill began, if not where the previous
     # drill left it: a failover no drill caused.
     moved_unasked: str | None = None
+    # The client's requests, when the disruption began and when the drill
+    # saw the cluster whole again (epoch seconds), for the drill report.
+    results: list[Result] = field(default_factory=list, repr=False)
+    disrupted: float | None = None
+    whole_again: float | None = None
 
     def row(self) -> list[str]:
         return [self.drill, f"{self.before} -> {self.after}", f"{self.failed}/{self.total}", f"{self.gap:.2f}",
@@ -210,6 +215,7 @@ def run(client: Host, service: Service, name: str, settle_after: float = 3.0, on
         try:
             memo = disrupt(service, victim)
             after = back(service, victim, peer, memo)
+            whole_again = time.time()
             wait_for(lambda: webclient.get(client, service.url("/"), timeout=2)[0] == 200, timeout=60)
             time.sleep(settle_after)
         finally:
@@ -222,4 +228,4 @@ def run(client: Host, service: Service, name: str, settle_after: float = 3.0, on
     _left_on[service.group] = after
     return Outcome(name, before, after, summary.failed, summary.total, gap, fence_count(service) - fenced_before,
                    watch.most_at_once, watch.samples, watch.both, status == 200 and text.strip() == content,
-                   any(r.ok and r.t0 > last_failure for r in results), moved_unasked)
+                   any(r.ok and r.t0 > last_failure for r in results), moved_unasked, results, t0, whole_again)

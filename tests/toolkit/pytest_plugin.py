@@ -12,19 +12,35 @@ A topology declares the groups its tests run over in its own conftest.py:
 
 `web_node` then runs a test once per host of the group (ids are host names),
 `web_nodes` gives them all. `client` is the first host of the `clients` group.
+
+Drills (tests marked `drill`) hand their figures to `drill_record`:
+
+    drill_record(target=drill_report.TARGET_WEB_NODE_KILLED, outage=0.0, results=results,
+                 names={url: "through the VIP"}, disrupted=down.t0, returned=back.t0)
+
+and when any drill ran, the session ends with one table of every drill
+(figures, and pass / FAIL / MISS from its outcome and its target), written
+also as report.json and report.html (toolkit/drill_report.py) under
+artifacts/drill/ (the lab) or artifacts/drill/<inventory>/ (any other
+inventory: a Molecule scenario's is molecule-<name>). The last line printed
+is the link to the page. --drill-enforce-targets (make drill) fails the run
+when a drill misses its target; without it a miss is reported only.
 """
 from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import testinfra
 
-from toolkit.inventory import Host, Inventory
+from toolkit import drill_report
+from toolkit.inventory import LAB_INVENTORY, ROOT, Host, Inventory
 
 # testinfra runs ansible-inventory from PATH: use the one beside this Python.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
@@ -102,3 +118,139 @@ def inventory(request: pytest.FixtureRequest) -> Inventory:
 @pytest.fixture(scope="session")
 def client(inventory: Inventory) -> Node:
     return node(inventory, inventory.client().name)
+
+
+# --- the drill report ---------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("webfarm drills")
+    group.addoption("--drill-report-dir", default=None,
+                    help="where the drill report goes (default: artifacts/drill/, or artifacts/drill/<inventory>/ "
+                         "for an inventory other than the lab's)")
+    group.addoption("--drill-enforce-targets", action="store_true", default=False,
+                    help="fail the run when a drill's figures miss its target (make drill); else a miss is reported only")
+
+
+def _source(config: pytest.Config) -> str:
+    """The inventory source, as Inventory.load picks it, without reading it."""
+    return str(config.getoption("ansible_inventory", default=None) or os.environ.get("WEBFARM_INVENTORY")
+               or LAB_INVENTORY)
+
+
+def report_dir(config: pytest.Config) -> Path:
+    """--drill-report-dir, else artifacts/drill/ for the lab and
+    artifacts/drill/<inventory>/ for another inventory (molecule/nlb/inventory
+    gives molecule-nlb, inventories/cluster4 gives cluster4)."""
+    given = config.getoption("drill_report_dir", default=None)
+    if given:
+        return Path(given).resolve()
+    base = ROOT / "artifacts" / "drill"
+    source = Path(_source(config)).resolve()
+    if source == LAB_INVENTORY.resolve():
+        return base
+    try:
+        rel = source.relative_to(ROOT)
+    except ValueError:
+        rel = Path(source.name)
+    parts = [p for p in rel.parts if p not in ("inventories", "inventory")] or [source.name]
+    return base / "-".join(parts)
+
+
+def _message(report: pytest.TestReport) -> str:
+    """Why a drill failed or was skipped, in a line or a few."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr or "")
+    text = text if len(text) <= 600 else text[:600] + " ..."
+    return text if report.when == "call" else f"{report.when}: {text}"
+
+
+class DrillReport:
+    """Collects every drill's outcome (over setup, call and teardown) and
+    record; at the session's end writes the report and sets the exit status."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.started = time.time()
+        self.outcomes: dict[str, str] = {}
+        self.messages: dict[str, str] = {}
+        self.durations: dict[str, float] = {}
+        self.records: dict[str, drill_report.Record] = {}
+        self.rows: list[drill_report.Row] = []
+        self.page: Path | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if "drill" not in report.keywords:
+            return
+        nodeid = report.nodeid
+        now = self.outcomes.setdefault(nodeid, "passed")
+        self.durations[nodeid] = self.durations.get(nodeid, 0.0) + report.duration
+        if report.failed and now != "failed":
+            self.outcomes[nodeid], self.messages[nodeid] = "failed", _message(report)
+        elif report.skipped and now == "passed":
+            self.outcomes[nodeid], self.messages[nodeid] = "skipped", _message(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.outcomes or hasattr(self.config, "workerinput"):
+            return
+        self.rows = [drill_report.Row(drill_report.topology_of(nodeid), drill_report.drill_name(nodeid), outcome,
+                                      self.records.get(nodeid), nodeid, self.messages.get(nodeid, ""),
+                                      self.durations.get(nodeid, 0.0))
+                     for nodeid, outcome in self.outcomes.items()]
+        meta = {"inventory": _source(self.config),
+                "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started)),
+                "took": f"{time.time() - self.started:.0f} s"}
+        out = report_dir(self.config)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "report.json").write_text(drill_report.to_json(self.rows, meta))
+            (out / "report.html").write_text(drill_report.html(self.rows, meta))
+            self.page = out / "report.html"
+        except OSError as exc:
+            print(f"drill report: could not write {out}: {exc}", file=sys.stderr)
+        missed = any(r.result == "MISS" for r in self.rows)
+        if missed and self.config.getoption("drill_enforce_targets") and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.rows:
+            return
+        terminalreporter.write_sep("=", "drill report")
+        for line in drill_report.table_text(self.rows).splitlines():
+            terminalreporter.write_line(line)
+        if any(r.result == "MISS" for r in self.rows) and not self.config.getoption("drill_enforce_targets"):
+            terminalreporter.write_line("a MISS fails the run only with --drill-enforce-targets (make drill)")
+
+    def pytest_unconfigure(self) -> None:
+        if self.page is not None:
+            # After pytest's own last line: make drill ends with the link.
+            print(f"report: {self.page.as_uri()}", flush=True)
+
+
+_REPORT = pytest.StashKey[DrillReport]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_REPORT] = DrillReport(config)
+    config.pluginmanager.register(config.stash[_REPORT], "webfarm-drill-report")
+
+
+@pytest.fixture
+def drill_record(request: pytest.FixtureRequest) -> Callable[..., drill_report.Record]:
+    """Record this drill's figures for the session's report: target (text,
+    drill_report.TARGET_*), outage (s), failed and total (counted from the
+    results when not given), data_lost (True, False or None), results (the
+    load's list of Result, or a mapping lane -> list; names labels a list's
+    targets), disrupted and returned (epoch seconds) with disrupted_label and
+    returned_label, seconds (the figure a "<= S s" target bounds, when it is
+    not the outage). Call it again to add figures; the others are kept."""
+    records = request.config.stash[_REPORT].records
+    nodeid = request.node.nodeid
+
+    def record(**figures: Any) -> drill_report.Record:
+        records[nodeid] = drill_report.record(records.get(nodeid), **figures)
+        return records[nodeid]
+
+    return record

@@ -28,7 +28,7 @@ DISRUPTIONS = {
 
 
 @pytest.mark.parametrize("how", list(DISRUPTIONS))
-def test_down_node_failures_are_charged_to_that_node_only(inventory, how):
+def test_down_node_failures_are_charged_to_that_node_only(inventory, how, drill_record):
     take_down, bring_back = DISRUPTIONS[how]
     nodes = inventory.hosts("web_farm")
     assert len(nodes) >= 2, "the drill needs at least two web nodes"
@@ -56,6 +56,12 @@ def test_down_node_failures_are_charged_to_that_node_only(inventory, how):
     print(summary_table(summary, names))
 
     victim_url = urls[victim.name]
+    # Plain round-robin has no fault detection, so no target: the figures
+    # show what the victim's share cost (its outage window).
+    victim_window = summary.window_for(victim_url)
+    drill_record(outage=victim_window.seconds if victim_window else None, failed=summary.failed, total=summary.total,
+                 results=results, names=names, disrupted=down.t0, disrupted_label=f"{how} {victim.name}",
+                 returned=back.t0, returned_label=f"{bring_back.__name__} {victim.name}")
     assert summary.total > 100, "the load generator sent too few requests to judge"
     assert summary.failed > 0, f"a {how} node must fail the requests sent to it"
     assert summary.failed_targets() == {victim_url}, f"failures charged to other nodes: {summary.by_target}"

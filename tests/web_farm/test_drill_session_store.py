@@ -16,8 +16,9 @@ import time
 
 import pytest
 
-from toolkit import cluster, hosts, sessions
+from toolkit import cluster, drill_report, hosts, sessions
 from toolkit.drill import wait_for
+from toolkit.report import Result
 
 pytestmark = pytest.mark.drill
 
@@ -53,6 +54,13 @@ def check_no_visit_lost(replies: list[dict]) -> tuple[int, float]:
     return failed, outage
 
 
+def as_results(replies: list[dict]) -> list[Result]:
+    """The visits as load records, for the drill report's timeline: answered
+    (200), answered with an error, or no answer."""
+    return [Result(i, r["url"], r["t"], r["t"], "ok" if r["http"] == 200 else ("bad_answer" if r["http"] else "error"),
+                   r["http"] or None, r.get("node")) for i, r in enumerate(replies)]
+
+
 def test_check_no_visit_lost_catches_a_lost_visit():
     ok = [{"http": 200, "visits": v, "t": float(v)} for v in (1, 2, 3)]
     down = {"http": 503, "status": "degraded", "reason": "store unreachable", "t": 3.5}
@@ -65,7 +73,7 @@ def test_check_no_visit_lost_catches_a_lost_visit():
         check_no_visit_lost([*ok, {"http": 503, "t": 3.5}])
 
 
-def test_crash_the_session_stores_host(inventory, client):
+def test_crash_the_session_stores_host(inventory, client, drill_record):
     store, cluster_nodes = _store_host(inventory)
     s = sessions.Session(client.inv, sessions.spread_urls(inventory))
     try:
@@ -74,19 +82,26 @@ def test_crash_the_session_stores_host(inventory, client):
         s.start(count=5000, duration=120, interval=0.02)
         time.sleep(1.0)
         crashed = hosts.crash(store)
+        returned, returned_label = None, "store back"
         try:
             if cluster_nodes:
                 where, took = cluster.wait_group(cluster_nodes, sessions.STORE_GROUP, lambda n: n != store.name,
                                                  since=crashed.t0, timeout=90)
                 print(f"\nstore group moved {store.name} -> {where} in {took:.2f} s")
+                returned, returned_label = crashed.t0 + took, f"store whole on {where}"
             else:
                 time.sleep(2.0)
-                hosts.start(store)
+                returned, returned_label = hosts.start(store).t0, f"start {store.name}"
             time.sleep(3.0)  # answered visits after the return
         finally:
             replies = s.finish()
             hosts.restore(store)
+        # On a cluster the store is a resource group: MISSION.md's target for a crashed node.
+        drill_record(target=drill_report.TARGET_NODE_CRASH if cluster_nodes else None, results=as_results(replies),
+                     disrupted=crashed.t0, disrupted_label=f"crash {store.name}", returned=returned,
+                     returned_label=returned_label)
         failed, outage = check_no_visit_lost(replies)
+        drill_record(outage=outage, data_lost=False)  # no acknowledged visit lost, none counted twice
         answered = [r for r in replies if r["http"] == 200]
         print(f"{len(replies)} visits, {failed} failed, outage {outage:.2f} s, last count {answered[-1]['visits']}")
         assert answered and answered[-1]["t"] > crashed.t1, "the app never answered again after the crash"
