@@ -280,3 +280,23 @@ def test_a_session_of_drills_prints_the_table_writes_the_report_and_ends_with_it
     assert relaxed.returncode == 0, relaxed.stdout + relaxed.stderr
     assert "MISS" in relaxed.stdout and "--drill-enforce-targets" in relaxed.stdout
     assert run("--drill-enforce-targets").returncode == 1
+
+
+class _Config:
+    def __init__(self, inventory: str | None, given: str | None = None) -> None:
+        self.options = {"ansible_inventory": inventory, "drill_report_dir": given}
+
+    def getoption(self, name: str, default=None):
+        return self.options.get(name, default)
+
+
+def test_each_inventory_has_a_report_folder_of_its_own(monkeypatch):
+    from toolkit.pytest_plugin import report_dir
+
+    monkeypatch.delenv("WEBFARM_INVENTORY", raising=False)
+    base = ROOT / "artifacts" / "drill"
+    assert report_dir(_Config(None)) == base
+    assert report_dir(_Config(str(ROOT / "inventories" / "lab"))) == base
+    assert report_dir(_Config(str(ROOT / "molecule" / "nlb" / "inventory") + "/")) == base / "molecule-nlb"
+    assert report_dir(_Config(str(ROOT / "inventories" / "cluster4"))) == base / "cluster4"
+    assert report_dir(_Config(None, "/tmp/elsewhere")) == Path("/tmp/elsewhere")
