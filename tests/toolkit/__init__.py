@@ -14,6 +14,8 @@ failover       the cluster's drills, shared by its tests and its benchmark
 content        the content master's and each web node's tree: versions, arrivals
 sessions       one browser session against the session app, from the client
 webclient      curl from the client, and wrk runs
+monitor        the farm monitor's JSON state: one source for a host's state
+browser        Debian's chromium driven by Selenium, talking to the lab only
 """
 import sys
 from pathlib import Path

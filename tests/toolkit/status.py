@@ -2,7 +2,9 @@
 
     python -m toolkit.status [-i INVENTORY]
 
-State is the container's, and for a host whose topology registers a probe
+State is the container's; for a host the farm monitor watches, the
+monitor's row for it (one source for what a host's state is: the table and
+the page agree); for another host whose topology registers a probe
 (tests/<topology>/status.py), what the probe saw from this machine (the
 lab's own network only). Exits 1 when any host is not up.
 """
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit import hosts
+from toolkit import hosts, monitor
 from toolkit.inventory import ROOT, Host, Inventory
 from toolkit.report import table
 
@@ -94,14 +96,32 @@ def role_of(host: Host, roles: dict[str, Role]) -> Role:
     return Role(", ".join(host.groups) or "-")
 
 
-def row(host: Host, roles: dict[str, Role]) -> tuple[list[str], bool]:
+def row(host: Host, roles: dict[str, Role], snap: dict[str, Any] | None = None) -> tuple[list[str], bool]:
+    """A host's line; with the monitor's state `snap`, its row there decides."""
     role = role_of(host, roles)
     container = hosts.state(host)
     url, state, up = (role.url(host) if role.url else "-"), container, container == "running"
-    if role.probe and up:
+    seen = monitor.host_row(snap, host.name) if snap else None
+    if seen:
+        up = seen["state"] == "up"
+        extra = seen.get("extra", {}).get("version")
+        state = f"{seen['state'] if up else seen['state'].upper()}: {seen['detail']}" + (f"; content {extra}" if extra else "")
+    elif role.probe and up:
         up, said = role.probe(host)
         state = f"{'up' if up else 'DOWN'}: {said}"
     return [host.name, role.title, host.address, url, state], up
+
+
+def monitor_state(inv: Inventory) -> tuple[dict[str, Any] | None, str | None]:
+    """The monitor's state and its URL (None, None without a monitor;
+    None, URL when it does not answer)."""
+    mon = monitor.of(inv)
+    if mon is None:
+        return None, None
+    try:
+        return monitor.state(mon), monitor.url(mon)
+    except (OSError, ValueError):
+        return None, monitor.url(mon)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,9 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     inv = Inventory.load(a.inventory)
     roles = topology_roles()
+    snap, mon_url = monitor_state(inv)
+    if mon_url:
+        print(f"Farm monitor: {mon_url}" + ("" if snap else " (NOT answering: the table falls back to its own probes)"))
+        print()
     rows, all_up = [], True
     for host in inv.hosts():
-        r, up = row(host, roles)
+        r, up = row(host, roles, snap)
         rows.append(r)
         all_up &= up
     print(table(["host", "role", "address", "URL", "state"], rows))

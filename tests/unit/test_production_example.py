@@ -21,6 +21,10 @@ SECRETS = {**{f"dns_server_{key}_key_secret": SECRET for key in ("transfer", "ad
            "ha_cluster_dns_key_secret": SECRET, "session_store_password": "a-good-long-store-password",
            "content_sync_ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
            "web_node_content_sync_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Q= content sync"}
+# Every topology playbook checks the monitor's settings first.
+MONITOR = {"farm_monitor_stats_password": "a-good-long-password", "farm_monitor_store_password": "a-good-long-store-password",
+           "farm_monitor_ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
+           "farm_monitor_ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Q= monitor"}
 # This machine holds no balancer or cluster address: say which interface and subnet.
 BALANCERS = {"lb_keepalived_interface": "eth0", "lb_keepalived_network": "198.51.100.0/24",
              "ha_cluster_network": "198.51.100.0/24", "session_store_network": "198.51.100.0/24"}
@@ -31,11 +35,12 @@ BALANCERS = {"lb_keepalived_interface": "eth0", "lb_keepalived_network": "198.51
     ("rr_dns.yml", "Install BIND"),
     ("nlb.yml", "Give HAProxy's unit its file limit"),
     ("active_passive.yml", "Install the web node packages"),
+    ("monitor.yml", "Find the monitor's packages that are not installed yet"),
 ])
 def test_the_example_passes_every_check(playbook, first_change):
     # Past the checks, the play reaches its first task that changes a host
     # (and may fail later: this machine is no web node or name server).
-    out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **SECRETS, **BALANCERS}, check=True, timeout=180)
+    out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **SECRETS, **MONITOR, **BALANCERS}, check=True, timeout=180)
     assert first_change in out.stdout, out.stdout[-3000:] + out.stderr[-2000:]
 
 
@@ -45,9 +50,13 @@ def test_the_example_passes_every_check(playbook, first_change):
     ("active_passive.yml", "ha_cluster_hacluster_password", "Install the web node packages"),
     ("rr_dns.yml", "dns_server_delegated_names", "Install BIND"),
     ("web_farm.yml", "session_store_password", "Create the drop-in directory of Redis's unit"),
+    # The monitor's settings are checked first by every topology playbook.
+    ("nlb.yml", "farm_monitor_stats_password", "Give HAProxy's unit its file limit"),
+    ("monitor.yml", "farm_monitor_ssh_private_key", "Find the monitor's packages that are not installed yet"),
 ])
 def test_the_placeholder_secrets_are_refused_by_name(playbook, secret, first_change):
-    out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **BALANCERS}, check=True, timeout=180)
+    monitor = {} if secret.startswith("farm_monitor_") else MONITOR
+    out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **monitor, **BALANCERS}, check=True, timeout=180)
     assert out.returncode != 0
     assert secret in out.stdout, out.stdout[-3000:]
     assert first_change not in out.stdout, "a host changed before the secrets were checked"

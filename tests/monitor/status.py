@@ -1,0 +1,14 @@
+"""The farm monitor's row in the lab's status table (toolkit/status.py)."""
+from __future__ import annotations
+
+from toolkit import monitor
+from toolkit.inventory import Host
+from toolkit.status import Role, probe_http
+
+
+def monitor_view(host: Host) -> tuple[bool, str]:
+    answer = probe_http(host.address, int(monitor.url(host).rsplit(":", 1)[1].rstrip("/")), "/health")
+    return answer.startswith("200"), f"health {answer}"
+
+
+ROLES = {"monitor": Role("farm monitor (gunicorn)", monitor.url, monitor_view)}

@@ -1,0 +1,139 @@
+"""The farm monitor: every watched host shows up, each panel agrees with
+the source it reads (the tests read the same sources their own way), and
+the monitor's credentials can change nothing."""
+from __future__ import annotations
+
+import json
+import shlex
+import time
+
+import pytest
+
+from toolkit import cluster, content, dig, haproxy, hosts, vip
+from toolkit import monitor as mon
+from toolkit.drill import wait_for
+from toolkit.inventory import Host, Inventory
+
+
+def all_up(monitor: Host, names: list[str]) -> bool:
+    try:
+        snap = mon.state(monitor)
+    except OSError:
+        return False
+    return all((mon.host_row(snap, n) or {}).get("state") == "up" for n in names) and \
+        all(r["state"] == "up" for r in mon.rows(snap).values())
+
+
+def test_every_watched_host_and_service_is_up(monitor, watched):
+    # The monitor may have just (re)started: give it a few readings.
+    try:
+        wait_for(lambda: all_up(monitor, watched), timeout=30, interval=0.5)
+    except TimeoutError:
+        snap = mon.state(monitor)
+        bad = {k: (r["state"], r["detail"]) for k, r in mon.rows(snap).items() if r["state"] != "up"}
+        missing = [n for n in watched if mon.host_row(snap, n) is None]
+        pytest.fail(f"not up on the monitor: {bad}; not shown at all: {missing}")
+
+
+def test_the_page_and_the_json_are_served(monitor):
+    out = hosts.run(monitor, "curl", "-sS", "-m", "5", "-D", "-", "http://127.0.0.1:" + mon.url(monitor).rsplit(":", 1)[1])
+    assert "200 OK" in out.stdout.splitlines()[0], out.stdout[:200]
+    assert "text/html" in out.stdout and "api/state" in out.stdout
+    snap = mon.state(monitor)
+    assert {"generated", "panels", "events", "counts"} <= set(snap)
+    assert sum(snap["counts"].values()) == len(mon.rows(snap))
+
+
+def test_content_versions_are_the_nodes_own(inventory: Inventory, monitor):
+    nodes = inventory.hosts("web_farm")
+    if not nodes:
+        pytest.skip("no web_farm group")
+
+    def agree() -> bool:
+        snap = mon.state(monitor)
+        return all((mon.host_row(snap, n.name) or {}).get("extra", {}).get("version") == content.version(n) for n in nodes)
+    wait_for(agree, timeout=10, interval=0.5)
+
+
+def test_each_vip_shows_the_balancer_that_holds_it(inventory: Inventory, monitor):
+    lbs = inventory.hosts("nlb")
+    if not lbs:
+        pytest.skip("no nlb group")
+    for address in vip.declared(lbs[0]):
+        holders = vip.holders(lbs, address)
+        assert len(holders) == 1, holders
+        wait_for(lambda a=address, h=holders[0]: mon.rows(mon.state(monitor))[f"nlb/vip/{a}"]["value"] == h, timeout=10)
+
+
+def test_each_name_server_shows_the_records_it_serves(inventory: Inventory, monitor, client):
+    servers = inventory.hosts("rr_dns")
+    if not servers:
+        pytest.skip("no rr_dns group")
+    for server in servers:
+        row = mon.rows(mon.state(monitor))[f"rr_dns/{server.name}"]
+        for name, shown in row["extra"]["records"].items():
+            assert sorted(shown) == sorted(dig.records(client.inv, server.address, name)), (server.name, name)
+
+
+def test_each_resource_group_shows_where_it_runs(inventory: Inventory, monitor):
+    nodes = inventory.hosts("active_passive")
+    if not nodes:
+        pytest.skip("no active_passive group")
+    groups = [f"webfarm-{s['name']}" for s in nodes[0].var("ha_cluster_services") or []]
+    now = cluster.state(nodes)
+    for group in groups:
+        row = mon.rows(mon.state(monitor))[f"active_passive/group/{group}"]
+        assert row["value"] == now.group_complete_on(group), (group, row)
+
+
+def monitor_run(monitor: Host, script: str) -> str:
+    """Run a shell command on the monitor as the monitor's own user."""
+    user = str(monitor.var("farm_monitor_user"))
+    return hosts.run(monitor, "runuser", "-u", user, "--", "sh", "-c", script, check=False).stdout
+
+
+def test_the_monitor_cannot_change_the_cluster(inventory: Inventory, monitor):
+    nodes = inventory.hosts("active_passive")
+    if not nodes:
+        pytest.skip("no active_passive group")
+    assert hosts.run(monitor, "test", "-e", "/var/run/docker.sock", check=False).returncode != 0, "docker socket on the monitor"
+    group = f"webfarm-{nodes[0].var('ha_cluster_services')[0]['name']}"
+    before = cluster.state(nodes).group_complete_on(group)
+    other = next(n.name for n in nodes if n.name != before)
+    key, known = "/etc/webfarm/monitor/cluster-key", "/etc/webfarm/monitor/known_hosts"
+    ssh = f"ssh -i {key} -o BatchMode=yes -o UserKnownHostsFile={known} {monitor.var('farm_monitor_ssh_user')}@{nodes[0].address}"
+    # The key runs crm_mon whatever the monitor asks for.
+    said = monitor_run(monitor, f"{ssh} {shlex.quote(f'crm_resource --move --resource {group} --node {other}')}")
+    assert said.lstrip().startswith("<pacemaker-result"), said[:300]
+    time.sleep(2)
+    assert cluster.state(nodes).group_complete_on(group) == before
+
+
+def test_the_monitor_cannot_write_to_the_store(monitor):
+    snap = mon.state(monitor)
+    stores = [r for r in mon.rows(snap).values() if r["kind"] == "store"]
+    if not stores:
+        pytest.skip("the monitor watches no session store")
+    cfg = json.loads(hosts.run(monitor, "cat", "/etc/webfarm/monitor/monitor.json").stdout)
+    target = cfg["targets"]["sessions"]["stores"][0]
+    code = ("import redis,sys;c=redis.Redis(host=sys.argv[1],port=int(sys.argv[2]),username=sys.argv[3],password=sys.argv[4]);"
+            "print('info', bool(c.info()));\ntry:\n c.set('webfarm-monitor-probe','x');print('WROTE')\n"
+            "except redis.exceptions.NoPermissionError as e:\n print('refused',e)")
+    out = hosts.run(monitor, "python3", "-c", code, target["address"], str(target["port"]), cfg["store"]["user"],
+                    cfg["store"]["password"], check=False)
+    assert "info True" in out.stdout and "refused" in out.stdout and "WROTE" not in out.stdout, out.stdout + out.stderr
+
+
+def test_the_monitor_cannot_change_a_balancer(inventory: Inventory, monitor):
+    lbs = inventory.hosts("nlb")
+    if not lbs:
+        pytest.skip("no nlb group")
+    cfg = json.loads(hosts.run(monitor, "cat", "/etc/webfarm/monitor/monitor.json").stdout)
+    victim = inventory.names("web_farm")[0]
+    lb = lbs[0]
+    port = lb.var("lb_haproxy_stats_port")
+    out = hosts.run(monitor, "curl", "-sS", "-m", "5", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                    "-u", f"{cfg['stats']['user']}:{cfg['stats']['password']}", "-d", f"s={victim}&action=maint&b=www",
+                    f"http://{lb.address}:{port}/stats", check=False)
+    time.sleep(1)
+    assert haproxy.server_states(lb)[("www", victim)].startswith("UP"), out.stdout

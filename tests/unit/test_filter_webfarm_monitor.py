@@ -1,0 +1,65 @@
+"""filter_plugins/webfarm_monitor.py: what the farm monitor watches, from
+the inventory, and a clear error for an unknown topology or host."""
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from webfarm_monitor import monitor_targets
+
+DEFAULTS = {"web_node_port": 80, "web_node_health_path": "/health",
+            "web_node_content_version_path": "/.well-known/webfarm/content-version", "lb_haproxy_stats_port": 8404,
+            "lb_haproxy_sites": [{"name": "www"}], "lb_haproxy_balancer_path": "/.well-known/webfarm/balancer",
+            "dns_server_zone": "webfarm.test", "dns_server_service_name": "www", "session_store_port": 6379,
+            "session_store_service_manager": "systemd"}
+GROUPS = {"all": ["web1", "web2", "lb1", "dns1", "node1", "node2", "mon1"], "web_farm": ["web1", "web2"],
+          "nlb": ["lb1"], "rr_dns": ["dns1"], "active_passive": ["node1", "node2"], "sessions": ["node1", "node2"],
+          "monitor": ["mon1"]}
+SERVICES = [{"name": "web", "vip": "10.213.0.210", "dns_name": "web-ha"}, {"name": "store", "vip": "10.213.0.211"}]
+HOSTVARS = {
+    "web1": {"webfarm_address": "10.213.0.11"}, "web2": {"webfarm_address": "10.213.0.12", "web_node_port": 8080},
+    "lb1": {"webfarm_address": "10.213.0.31", "lb_keepalived_vips": [{"address": "10.213.0.200/24"}, "10.213.0.201"]},
+    "dns1": {"webfarm_address": "10.213.0.21"},
+    "node1": {"webfarm_address": "10.213.0.41", "ha_cluster_services": SERVICES, "session_store_service_manager": "cluster",
+              "session_store_address": "10.213.0.211"},
+    "node2": {"webfarm_address": "10.213.0.42", "ha_cluster_services": SERVICES},
+    "mon1": {"webfarm_address": "10.213.0.71"},
+}
+
+
+def test_every_topology_of_the_inventory_is_watched():
+    t = monitor_targets(GROUPS, HOSTVARS, [], [], DEFAULTS)
+    assert list(t) == ["web_farm", "nlb", "rr_dns", "active_passive", "sessions"]
+    assert t["web_farm"]["nodes"][1] == {"name": "web2", "address": "10.213.0.12", "port": 8080, "health_path": "/health",
+                                         "version_path": "/.well-known/webfarm/content-version"}
+    assert t["nlb"]["vips"] == ["10.213.0.200", "10.213.0.201"] and t["nlb"]["port"] == 80
+    assert t["rr_dns"]["names"] == ["www.webfarm.test", "web-ha.webfarm.test"]
+    assert t["active_passive"]["groups"] == ["webfarm-web", "webfarm-store"]
+    assert t["sessions"]["stores"] == [{"name": "store (cluster)", "address": "10.213.0.211", "port": 6379,
+                                        "hosts": ["node1", "node2"]}]
+
+
+def test_chosen_topologies_and_skipped_hosts():
+    t = monitor_targets(GROUPS, HOSTVARS, ["web_farm"], ["web2"], DEFAULTS)
+    assert list(t) == ["web_farm"] and [n["name"] for n in t["web_farm"]["nodes"]] == ["web1"]
+
+
+@pytest.mark.parametrize("topologies, skip, message", [
+    (["web_farm", "cdn"], [], "farm_monitor_topologies: unknown topology 'cdn'"),
+    (["content"], [], "farm_monitor_topologies: unknown topology 'content'"),
+    ([], ["web9"], "farm_monitor_skip_hosts: 'web9' is not a host of a watched topology"),
+    (["web_farm"], ["lb1"], "farm_monitor_skip_hosts: 'lb1' is not a host of a watched topology"),
+])
+def test_unknown_names_are_refused(topologies, skip, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        monitor_targets(GROUPS, HOSTVARS, topologies, skip, DEFAULTS)
+
+
+def test_a_topology_without_hosts_is_refused():
+    with pytest.raises(AnsibleFilterError, match="'nlb' has no hosts in this inventory"):
+        monitor_targets({**GROUPS, "nlb": []}, HOSTVARS, ["nlb"], [], DEFAULTS)
+
+
+def test_a_host_without_an_address_is_named():
+    with pytest.raises(AnsibleFilterError, match="host 'web1' has no webfarm_address"):
+        monitor_targets(GROUPS, {**HOSTVARS, "web1": {}}, ["web_farm"], [], DEFAULTS)

@@ -1,0 +1,211 @@
+"""The farm monitor (roles/farm_monitor/files/webfarm_monitor.py): its
+readers of HAProxy's stats, crm_mon and Redis INFO, the state it keeps
+(changes become events, stale readings turn unknown), its WSGI answers and
+its configuration check. Sources it cannot reach are tried on loopback only."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import socket
+import sys
+
+import pytest
+
+from toolkit.inventory import ROOT
+
+_spec = importlib.util.spec_from_file_location("webfarm_monitor_app", ROOT / "roles/farm_monitor/files/webfarm_monitor.py")
+assert _spec and _spec.loader
+m = importlib.util.module_from_spec(_spec)
+sys.modules["webfarm_monitor_app"] = m  # dataclasses look their module up
+_spec.loader.exec_module(m)
+
+CFG = {"interval": 1.0, "timeout": 0.3, "history": 5,
+       "targets": {"web_farm": {"nodes": [{"name": "web1", "address": "127.0.0.1", "port": 1, "health_path": "/health",
+                                           "version_path": ""}]}}}
+
+STATS = """# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight
+www,FRONTEND,,,0,1,4096,10,0,0,0,0,0,,,,,OPEN,
+www,web1,0,0,0,1,,5,0,0,,0,,0,0,0,0,UP,1
+www,web2,0,0,0,1,,5,0,0,,0,,0,0,0,0,DOWN,1
+www,BACKEND,0,0,0,1,410,10,0,0,0,0,,0,0,0,0,UP,2
+sticky,web1,0,0,0,1,,5,0,0,,0,,0,0,0,0,UP,1
+sticky,web2,0,0,0,1,,5,0,0,,0,,0,0,0,0,MAINT,1
+"""
+
+CRM = """<pacemaker-result api-version="2.25" request="crm_mon">
+  <summary><current_dc present="true" name="node2" with_quorum="true"/></summary>
+  <nodes>
+    <node name="node1" online="true" standby="false" unclean="false" is_dc="false"/>
+    <node name="node2" online="true" standby="false" unclean="false" is_dc="true"/>
+    <node name="node3" online="false" standby="false" unclean="true" is_dc="false"/>
+  </nodes>
+  <resources>
+    <group id="webfarm-web" number_resources="2">
+      <resource id="webfarm-web-disk" role="Started" active="true" failed="false"><node name="node1"/></resource>
+      <resource id="webfarm-web-ip" role="Started" active="true" failed="false"><node name="node1"/></resource>
+    </group>
+    <group id="webfarm-store" number_resources="2">
+      <resource id="webfarm-store-disk" role="Started" active="true" failed="false"><node name="node2"/></resource>
+      <resource id="webfarm-store-ip" role="Stopped" active="false" failed="false"/>
+    </group>
+  </resources>
+  <node_history><node name="node1"><resource_history id="webfarm-web-disk">
+    <operation_history task="start" rc="0" last-rc-change="Thu Nov 26 19:31:04 2026"/>
+  </resource_history></node></node_history>
+</pacemaker-result>"""
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_stats_csv_gives_each_server_in_each_backend():
+    view = m.backend_view(m.parse_stats_csv(STATS), ["web1", "web2", "web3"])
+    assert view == {"web1": {"www": "UP", "sticky": "UP"}, "web2": {"www": "DOWN", "sticky": "MAINT"}, "web3": {}}
+    assert m.server_state(view["web1"]) == ("up", "UP in all 2 backends")
+    assert m.server_state(view["web2"]) == ("degraded", "UP in 0/2 backends, 1 in maintenance")
+    assert m.server_state({"www": "DOWN"}) == ("down", "DOWN in all 1 backends")
+    assert m.server_state(view["web3"])[0] == "unknown"
+
+
+def test_something_that_is_not_stats_csv_is_refused():
+    with pytest.raises(ValueError, match="not HAProxy stats CSV"):
+        m.parse_stats_csv("<html>login</html>")
+
+
+def test_crm_mon_gives_nodes_groups_and_where_they_run():
+    quorate, readings = m.parse_crm_mon(CRM, ["webfarm-web", "webfarm-store", "webfarm-gone"])
+    by = {r.name: r for r in readings}
+    assert quorate
+    assert by["node1"].state == "up" and by["node1"].detail == "online; runs webfarm-web"
+    assert by["node2"].detail == "online, DC; runs webfarm-store"
+    assert by["node3"].state == "down" and "unclean" in by["node3"].detail
+    assert by["webfarm-web"].state == "up" and by["webfarm-web"].value == "node1" and by["webfarm-web"].since
+    assert by["webfarm-store"].state == "degraded" and "1/2" in by["webfarm-store"].detail
+    assert by["webfarm-gone"].state == "down"
+
+
+def test_a_cluster_nobody_can_be_asked_about_is_unknown_not_up(tmp_path):
+    cfg = {"nodes": [{"name": "node1", "address": "127.0.0.1"}], "groups": ["webfarm-web"]}
+    ssh = {"user": "nobody", "key": str(tmp_path / "no-key"), "known_hosts": str(tmp_path / "kh"),
+           "control_dir": str(tmp_path)}
+    readings = m.cluster(cfg, ssh, timeout=0.5)
+    assert {r.name: r.state for r in readings} == {"node1": "unknown", "webfarm-web": "unknown"}
+
+
+def test_a_web_node_that_does_not_answer_is_down():
+    node = dict(CFG["targets"]["web_farm"]["nodes"][0], port=closed_port())
+    r = m.web_node(node, timeout=0.3)
+    assert r.state == "down" and "no answer" in r.detail
+
+
+def test_a_name_server_that_does_not_answer_is_down():
+    r = m.dns_server({"name": "dns1", "address": "127.0.0.1"}, ["www.webfarm.test"], timeout=0.3)
+    assert r.state == "down" and "no answer" in r.detail
+
+
+def test_the_store_row_says_its_role_and_persistence():
+    ok = m.store_reading("k", "s", {"role": "master", "aof_enabled": 1, "aof_last_write_status": "ok"}, 0.001)
+    assert ok.state == "up" and ok.detail == "master, append-only file"
+    failing = m.store_reading("k", "s", {"role": "master", "aof_enabled": 1, "aof_last_write_status": "err"}, 0.001)
+    assert failing.state == "degraded" and "aof_last_write_status failing" in failing.detail
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def reading(state, value=None, kind="node", name="web1"):
+    return m.Reading(f"web_farm/{name}", "web_farm", name, kind, state, "d", value)
+
+
+def test_changes_become_events_and_since_moves_only_on_a_change():
+    clock = Clock()
+    farm = m.Farm(history=3, stale_after=10, clock=clock)
+    farm.update([reading("up")])
+    clock.t += 1
+    farm.update([reading("up")])
+    assert farm.rows["web_farm/web1"].since == 1000.0 and not farm.events
+    clock.t += 1
+    farm.update([reading("down")])
+    assert farm.rows["web_farm/web1"].since == 1002.0
+    assert farm.events[0]["text"].startswith("web1 up -> down") and farm.events[0]["t"] == 1002.0
+    for state in ("up", "down", "up", "down"):
+        clock.t += 1
+        farm.update([reading(state)])
+    assert len(farm.events) == 3  # bounded history
+
+
+def test_a_vip_moving_a_record_withdrawn_and_a_failover_are_events():
+    clock = Clock()
+    farm = m.Farm(history=10, stale_after=10, clock=clock)
+    farm.update([reading("up", "lb1", "vip", "VIP 10.0.0.1"), reading("up", json.dumps({"www": ["a", "b"]}), "dns", "dns1"),
+                 reading("up", "node1", "group", "webfarm-web")])
+    farm.update([reading("up", "lb2", "vip", "VIP 10.0.0.1"), reading("up", json.dumps({"www": ["a"]}), "dns", "dns1"),
+                 reading("up", "node2", "group", "webfarm-web")])
+    texts = [e["text"] for e in farm.events]
+    assert "VIP 10.0.0.1 moved lb1 -> lb2" in texts
+    assert "dns1 www: withdrew b" in texts
+    assert "webfarm-web failed over node1 -> node2" in texts
+
+
+def test_a_reading_gone_stale_shows_unknown_never_up():
+    clock = Clock()
+    farm = m.Farm(history=10, stale_after=5, clock=clock)
+    farm.update([reading("up")])
+    clock.t += 6
+    row = farm.snapshot(CFG["targets"])["panels"][0]["rows"][0]
+    assert row["state"] == "unknown" and "no reading for 6 s" in row["detail"]
+
+
+def call(app, path="/", method="GET"):
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(app({"PATH_INFO": path, "REQUEST_METHOD": method}, start_response))
+    return seen["status"], seen["headers"], body
+
+
+def test_the_page_and_the_json_answer():
+    app = m.Monitor(CFG, start=False)
+    app.farm.update([reading("down")])
+    status, headers, body = call(app, "/")
+    assert status == "200 OK" and headers["Content-Type"].startswith("text/html") and b"api/state" in body
+    assert b"const INTERVAL = 1.0;" in body
+    status, _, body = call(app, "/api/state")
+    snap = json.loads(body)
+    assert snap["counts"] == {"up": 0, "degraded": 0, "down": 1, "unknown": 0}
+    assert snap["panels"][0]["id"] == "web_farm" and snap["panels"][0]["rows"][0]["state"] == "down"
+    assert call(app, "/api/state", "POST")[0].startswith("405")
+    assert call(app, "/nope")[0].startswith("404")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"interval": 0.4}, "interval 0.4: must be 0.5 seconds or more"),
+    ({"interval": True}, "interval True"),
+    ({"history": 0}, "history 0: must be a positive integer"),
+    ({"history": 2.5}, "history 2.5: must be a positive integer"),
+    ({"timeout": 0}, "timeout 0"),
+    ({"targets": {"cdn": {}}}, "targets: unknown topology cdn"),
+    ({"targets": {"active_passive": {"nodes": []}}}, "ssh.user: the cluster panel reads crm_mon over SSH"),
+])
+def test_a_bad_configuration_is_refused_naming_the_value(tmp_path, change, message):
+    path = tmp_path / "monitor.json"
+    path.write_text(json.dumps({**CFG, **change}))
+    with pytest.raises(m.ConfigError, match=message.replace("(", r"\(")):
+        m.load_config(str(path))
+    assert m.main(["webfarm_monitor.py", "--check-config", str(path)]) == 1
+
+
+def test_a_good_configuration_passes_the_check(tmp_path):
+    path = tmp_path / "monitor.json"
+    path.write_text(json.dumps(CFG))
+    assert m.main(["webfarm_monitor.py", "--check-config", str(path)]) == 0
