@@ -46,7 +46,9 @@ def test_a_stopped_web_node_turns_down_on_the_page_and_back_up(inventory: Invent
         try:
             stopped = hosts.stop(victim)
             down = wait_for(lambda: page_states(page).get(victim.name) == "down", timeout=15, interval=0.1)
-            shown_after = time.time() - stopped.t1
+            # From the moment the stop began (nginx may go before docker
+            # stop returns): the stricter measure.
+            shown_after = time.time() - stopped.t0
             # The picture once the balancers, too, have taken it out (when
             # there are balancers: bounded either way).
             via = [n for n in page_states(page) if n.startswith(f"{victim.name} via ")]
@@ -62,7 +64,7 @@ def test_a_stopped_web_node_turns_down_on_the_page_and_back_up(inventory: Invent
         up = wait_for(lambda: page_states(page).get(victim.name) == "up", timeout=60, interval=0.2)
         events = mon.state(monitor)["events"]
     print(f"\nmonitor: {victim.name} stopped (docker stop took {stopped.t1 - stopped.t0:.2f} s); "
-          f"the page showed it down {shown_after:.2f} s after it was stopped ({down:.2f} s of polling), "
+          f"the page showed it down {shown_after:.2f} s after the stop began ({down:.2f} s after it returned), "
           f"up {up:.2f} s after it was started (boot {started.t1 - started.t0:.2f} s)")
     print(f"screenshots: {ARTIFACTS}")
     drill_record(target="shown down <= 5 s", seconds=round(max(0.0, shown_after), 2), data_lost=None,

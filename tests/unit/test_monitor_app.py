@@ -101,8 +101,15 @@ def test_a_web_node_that_does_not_answer_is_down():
     assert r.state == "down" and "no answer" in r.detail
 
 
+def udp_port_nobody_answers() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def test_a_name_server_that_does_not_answer_is_down():
-    r = m.dns_server({"name": "dns1", "address": "127.0.0.1"}, ["www.webfarm.test"], timeout=0.3)
+    server = {"name": "dns1", "address": "127.0.0.1", "port": udp_port_nobody_answers()}
+    r = m.dns_server(server, ["www.webfarm.test"], timeout=0.3)
     assert r.state == "down" and "no answer" in r.detail
 
 
@@ -209,3 +216,57 @@ def test_a_good_configuration_passes_the_check(tmp_path):
     path = tmp_path / "monitor.json"
     path.write_text(json.dumps(CFG))
     assert m.main(["webfarm_monitor.py", "--check-config", str(path)]) == 0
+
+
+def test_a_move_is_told_even_with_a_down_reading_between():
+    clock = Clock()
+    farm = m.Farm(history=10, stale_after=10, clock=clock)
+    farm.update([reading("up", "lb1", "vip", "VIP 10.0.0.1"), reading("up", "node1", "group", "webfarm-web")])
+    farm.update([reading("down", None, "vip", "VIP 10.0.0.1"), reading("down", None, "group", "webfarm-web")])
+    farm.update([reading("up", "lb2", "vip", "VIP 10.0.0.1"), reading("up", "node2", "group", "webfarm-web")])
+    texts = [e["text"] for e in farm.events]
+    assert "VIP 10.0.0.1 moved lb1 -> lb2" in texts and "webfarm-web failed over node1 -> node2" in texts
+
+
+def test_a_cluster_view_without_quorum_is_never_up():
+    _, readings = m.parse_crm_mon(CRM, ["webfarm-web"])
+    expected = [m.Reading(r.key, r.topology, r.name, r.kind, "unknown") for r in readings]
+    merged = {r.name: r for r in m.merge_views([(False, "node1", readings)], [], expected)}
+    assert merged["node1"].state == "degraded" and "no quorum" in merged["node1"].detail
+    assert merged["webfarm-web"].state == "degraded"
+    assert merged["node3"].state == "down"
+    assert {r.state for r in m.merge_views([], ["node1: refused"], expected)} == {"unknown"}
+
+
+def test_every_promised_row_shows_before_its_first_reading():
+    cfg = {**CFG, "targets": {**CFG["targets"], "nlb": {"balancers": [{"name": "lb1", "address": "127.0.0.1",
+                                                                        "stats_port": 1}],
+                                                      "vips": ["10.0.0.1"], "port": 80, "balancer_path": "/b"},
+                              "sessions": {"stores": [{"name": "store1", "address": "127.0.0.1", "port": 1}]}}}
+    snap = m.Monitor(cfg, start=False).farm.snapshot(cfg["targets"])
+    states = {r["key"]: r["state"] for p in snap["panels"] for r in p["rows"]}
+    assert states == {"web_farm/web1": "unknown", "nlb/lb1": "unknown", "nlb/lb1/web1": "unknown",
+                      "nlb/vip/10.0.0.1": "unknown", "sessions/store1": "unknown"}
+
+
+def test_stats_that_refuse_the_monitor_are_unknown_not_down():
+    import http.server
+    import threading
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the stdlib's name
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        lb = {"name": "lb1", "address": "127.0.0.1", "stats_port": server.server_address[1]}
+        readings = m.balancer(lb, ["web1"], ("webfarm-monitor", "wrong"), timeout=1)
+    finally:
+        server.shutdown()
+    assert [r.state for r in readings] == ["unknown", "unknown"] and "refused" in readings[0].detail

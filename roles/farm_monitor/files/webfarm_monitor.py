@@ -14,7 +14,9 @@ row plus a bounded history of changes (``history`` events):
 - the session store: Redis INFO with a user that may run INFO and PING only.
 
 Each row is up, degraded or down; a source the monitor cannot read (or a
-reading older than three intervals) is "unknown", never "up".
+reading older than three intervals plus twice the timeout: 8 s at the
+defaults) is "unknown", never "up"; so is every row on a page that cannot
+reach the monitor.
 
     GET /            the page (updates itself)
     GET /api/state   the same state as JSON
@@ -38,6 +40,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -187,6 +190,9 @@ def balancer(lb: dict[str, Any], servers: list[str], auth: tuple[str, str], time
                         "") for s in servers]
     try:
         status, body, took = http_get(lb["address"], lb["stats_port"], "/stats;csv", timeout, auth)
+        if status in (401, 403):
+            return [Reading(key, "nlb", lb["name"], "balancer", "unknown", f"stats refused the monitor ({status})")] + \
+                [unknown(b, f"{lb['name']}'s stats refused the monitor") for b in backends]
         if status != 200:
             raise OSError(f"stats answered {status}")
         view = backend_view(parse_stats_csv(body), servers)
@@ -228,7 +234,8 @@ def dns_server(server: dict[str, Any], names: list[str], timeout: float) -> Read
     try:
         for name in names:
             t0 = time.monotonic()
-            answer = dns.query.udp(dns.message.make_query(name, "A"), server["address"], timeout=timeout)
+            answer = dns.query.udp(dns.message.make_query(name, "A"), server["address"], timeout=timeout,
+                                   port=int(server.get("port", 53)))
             took = max(took, time.monotonic() - t0)
             if answer.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                 raise OSError(f"{name}: {dns.rcode.to_text(answer.rcode())}")
@@ -281,7 +288,7 @@ def parse_crm_mon(xml_text: str, groups: list[str]) -> tuple[bool, list[Reading]
                 if t is not None:
                     starts[(node.get("name", ""), rh.get("id", ""))] = t
     for gid in groups:
-        g = root.find(f"resources/group[@id='{gid}']")
+        g = next((x for x in root.iterfind("resources/group") if x.get("id") == gid), None)
         if g is None:
             out.append(Reading(f"active_passive/group/{gid}", "active_passive", gid, "group", "down", "not configured"))
             continue
@@ -317,10 +324,9 @@ def cluster(cfg: dict[str, Any], ssh: dict[str, Any], timeout: float) -> list[Re
     expected = [Reading(f"active_passive/node/{n['name']}", "active_passive", n["name"], "cluster-node", "unknown")
                 for n in cfg["nodes"]] + \
                [Reading(f"active_passive/group/{g}", "active_passive", g, "group", "unknown") for g in groups]
-    views: list[tuple[bool, str, list[Reading]]] = []
-    errors = []
-    for n in cfg["nodes"]:
+    def ask(n: dict[str, Any]) -> tuple[bool, str, list[Reading]] | str:
         argv = ["ssh", "-i", ssh["key"], "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, int(timeout))}",
+                "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2",
                 "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={ssh['known_hosts']}",
                 "-o", "ControlMaster=auto", "-o", f"ControlPath={ssh.get('control_dir', '/tmp')}/%r@%h",
                 "-o", "ControlPersist=60", f"{ssh['user']}@{n['address']}", "crm_mon"]
@@ -329,9 +335,21 @@ def cluster(cfg: dict[str, Any], ssh: dict[str, Any], timeout: float) -> list[Re
             if out.returncode != 0:
                 raise OSError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
             quorate, readings = parse_crm_mon(out.stdout, groups)
-            views.append((quorate, n["name"], readings))
+            return quorate, n["name"], readings
         except (OSError, ValueError, ET.ParseError, subprocess.TimeoutExpired) as e:
-            errors.append(f"{n['name']}: {e}")
+            return f"{n['name']}: {e}"
+
+    # Every node at once: one that hangs delays nobody.
+    with ThreadPoolExecutor(max_workers=max(1, len(cfg["nodes"]))) as pool:
+        answers = list(pool.map(ask, cfg["nodes"]))
+    return merge_views([a for a in answers if not isinstance(a, str)], [a for a in answers if isinstance(a, str)],
+                       expected)
+
+
+def merge_views(views: list[tuple[bool, str, list[Reading]]], errors: list[str],
+                expected: list[Reading]) -> list[Reading]:
+    """The cluster's rows from the nodes' answers: a view with quorum first;
+    none at all makes every row unknown."""
     if not views:
         return [unknown(r, "no node's crm_mon readable: " + "; ".join(errors)[:200]) for r in expected]
     quorate, seen_from, readings = sorted(views, key=lambda v: not v[0])[0]
@@ -339,7 +357,10 @@ def cluster(cfg: dict[str, Any], ssh: dict[str, Any], timeout: float) -> list[Re
     out = []
     for r in expected:
         got = by_key.get(r.key, unknown(r, f"not in {seen_from}'s view"))
-        got.extra["seen_from"] = seen_from + ("" if quorate else " (no quorum)")
+        got.extra["seen_from"] = seen_from
+        if not quorate and got.state == "up":
+            # A node without quorum may not know the truth: never "up" on its word.
+            got.state, got.detail = "degraded", f"{got.detail} (seen from {seen_from}, which has no quorum)"
         out.append(got)
     return out
 
@@ -380,6 +401,9 @@ class Row:
     reading: Reading
     since: float
     checked: float
+    # The last value (VIP holder, records, where a group runs) seen while it
+    # had one: a move is told against it even with a down reading between.
+    last_value: str | None = None
 
 
 class Farm:
@@ -399,17 +423,15 @@ class Farm:
             for r in readings:
                 old = self.rows.get(r.key)
                 if old is None:
-                    self.rows[r.key] = Row(r, r.since or now, now)
+                    self.rows[r.key] = Row(r, r.since or now, now, r.value)
                     continue
-                changed = old.reading.state != r.state or (r.value is not None and old.reading.value is not None
-                                                          and old.reading.value != r.value)
+                moved = r.value is not None and old.last_value is not None and old.last_value != r.value
+                changed = old.reading.state != r.state or moved
                 if changed:
                     self.events.appendleft({"t": now, "topology": r.topology, "subject": r.name, "state": r.state,
-                                            "text": describe(old.reading, r)})
+                                            "text": describe(old.reading, r, old.last_value)})
                 since = (r.since or now) if changed else old.since
-                if r.value is None and r.state == "unknown":
-                    r.value = old.reading.value
-                self.rows[r.key] = Row(r, since, now)
+                self.rows[r.key] = Row(r, since, now, r.value if r.value is not None else old.last_value)
 
     def snapshot(self, targets: dict[str, Any]) -> dict[str, Any]:
         now = self.clock()
@@ -444,13 +466,15 @@ def _order(targets: dict[str, Any], row: dict[str, Any]) -> tuple[int, int, str]
     return (kinds.index(row["kind"]) if row["kind"] in kinds else 99, 0, row["key"])
 
 
-def describe(old: Reading, new: Reading) -> str:
-    if new.kind == "vip" and new.value and old.value and new.value != old.value:
-        return f"{new.name} moved {old.value} -> {new.value}"
-    if new.kind == "group" and new.value and old.value and new.value != old.value:
-        return f"{new.name} failed over {old.value} -> {new.value}"
-    if new.kind == "dns" and new.value and old.value and new.value != old.value:
-        before, after = json.loads(old.value), json.loads(new.value)
+def describe(old: Reading, new: Reading, last_value: str | None = None) -> str:
+    """The event's words; last_value is what the row pointed at before."""
+    was = last_value if last_value is not None else old.value
+    if new.kind == "vip" and new.value and was and new.value != was:
+        return f"{new.name} moved {was} -> {new.value}"
+    if new.kind == "group" and new.value and was and new.value != was:
+        return f"{new.name} failed over {was} -> {new.value}"
+    if new.kind == "dns" and new.value and was and new.value != was:
+        before, after = json.loads(was), json.loads(new.value)
         changes = []
         for name in after:
             gone = sorted(set(before.get(name, [])) - set(after[name]))
@@ -489,6 +513,32 @@ def collectors(cfg: dict[str, Any]) -> list[Callable[[], list[Reading]]]:
     for s in targets.get("sessions", {}).get("stores", []):
         jobs.append(lambda s=s: [store(s, auth_store, t)])
     return jobs
+
+
+def expected_rows(cfg: dict[str, Any]) -> list[Reading]:
+    """Every row the configuration promises, unknown until its collector
+    reads it: a collector that never manages a reading still shows."""
+    t = cfg["targets"]
+    rows = [Reading(f"web_farm/{n['name']}", "web_farm", n["name"], "node", "unknown", "not read yet")
+            for n in t.get("web_farm", {}).get("nodes", [])]
+    nlb = t.get("nlb") or {}
+    servers = [n["name"] for n in t.get("web_farm", {}).get("nodes", [])]
+    for lb in nlb.get("balancers", []):
+        rows.append(Reading(f"nlb/{lb['name']}", "nlb", lb["name"], "balancer", "unknown", "not read yet"))
+        rows += [Reading(f"nlb/{lb['name']}/{s}", "nlb", f"{s} via {lb['name']}", "backend", "unknown", "not read yet")
+                 for s in servers]
+    if nlb.get("balancer_path"):
+        rows += [Reading(f"nlb/vip/{a}", "nlb", f"VIP {a}", "vip", "unknown", "not read yet") for a in nlb.get("vips", [])]
+    rows += [Reading(f"rr_dns/{d['name']}", "rr_dns", d["name"], "dns", "unknown", "not read yet")
+             for d in (t.get("rr_dns") or {}).get("servers", [])]
+    ap = t.get("active_passive") or {}
+    rows += [Reading(f"active_passive/node/{n['name']}", "active_passive", n["name"], "cluster-node", "unknown",
+                     "not read yet") for n in ap.get("nodes", [])]
+    rows += [Reading(f"active_passive/group/{g}", "active_passive", g, "group", "unknown", "not read yet")
+             for g in ap.get("groups", [])]
+    rows += [Reading(f"sessions/{s['name']}", "sessions", s["name"], "store", "unknown", "not read yet")
+             for s in (t.get("sessions") or {}).get("stores", [])]
+    return rows
 
 
 def run_forever(job: Callable[[], list[Reading]], farm: Farm, interval: float) -> None:
@@ -563,10 +613,29 @@ function render(s){
   html+='</table></section>';
   document.getElementById('panels').innerHTML=html;
 }
+// The monitor unreachable (or slow): what the page last knew is no longer
+// known; every row shows unknown, never a stale "up".
+function unknownAll(s){
+  const panels=s.panels.map(p=>({...p,rows:p.rows.map(r=>({...r,state:'unknown'}))}));
+  const n=panels.reduce((a,p)=>a+p.rows.length,0);
+  return {...s,panels:panels,counts:{up:0,degraded:0,down:0,unknown:n}};
+}
+let last=null;
 async function tick(){
-  try{const r=await fetch('api/state',{cache:'no-store'});render(await r.json());}
-  catch(e){document.getElementById('updated').textContent='monitor unreachable: '+e;}
-  setTimeout(tick,INTERVAL*1000);
+  const ctl=new AbortController();
+  const timer=setTimeout(()=>ctl.abort(),INTERVAL*2000+1000);
+  try{
+    const r=await fetch('api/state',{cache:'no-store',signal:ctl.signal});
+    if(!r.ok){throw new Error('HTTP '+r.status);}
+    last=await r.json();
+    render(last);
+  }catch(e){
+    if(last){render(unknownAll(last));}
+    document.getElementById('updated').textContent='monitor unreachable ('+e+'): every row unknown';
+  }finally{
+    clearTimeout(timer);
+    setTimeout(tick,INTERVAL*1000);
+  }
 }
 tick();
 </script></body></html>
@@ -579,6 +648,7 @@ class Monitor:
         interval = float(cfg["interval"])
         self.farm = Farm(int(cfg["history"]), stale_after=3 * interval + 2 * float(cfg["timeout"]) + 3)
         self.page = PAGE.replace("__INTERVAL__", json.dumps(interval)).encode()
+        self.farm.update(expected_rows(cfg))
         self.threads = []
         if start:
             for job in collectors(cfg):
