@@ -10,6 +10,7 @@ import socket
 import sys
 
 import pytest
+from wsgi import wsgi_call
 
 from toolkit.inventory import ROOT
 
@@ -114,9 +115,9 @@ def test_a_name_server_that_does_not_answer_is_down():
 
 
 def test_the_store_row_says_its_role_and_persistence():
-    ok = m.store_reading("k", "s", {"role": "master", "aof_enabled": 1, "aof_last_write_status": "ok"}, 0.001)
+    ok = m.store_reading("s", {"role": "master", "aof_enabled": 1, "aof_last_write_status": "ok"}, 0.001)
     assert ok.state == "up" and ok.detail == "master, append-only file"
-    failing = m.store_reading("k", "s", {"role": "master", "aof_enabled": 1, "aof_last_write_status": "err"}, 0.001)
+    failing = m.store_reading("s", {"role": "master", "aof_enabled": 1, "aof_last_write_status": "err"}, 0.001)
     assert failing.state == "degraded" and "aof_last_write_status failing" in failing.detail
 
 
@@ -172,13 +173,7 @@ def test_a_reading_gone_stale_shows_unknown_never_up():
 
 
 def call(app, path="/", method="GET"):
-    seen = {}
-
-    def start_response(status, headers):
-        seen["status"], seen["headers"] = status, dict(headers)
-
-    body = b"".join(app({"PATH_INFO": path, "REQUEST_METHOD": method}, start_response))
-    return seen["status"], seen["headers"], body
+    return wsgi_call(app, {"PATH_INFO": path, "REQUEST_METHOD": method})
 
 
 def test_the_page_and_the_json_answer():

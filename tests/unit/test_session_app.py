@@ -6,6 +6,7 @@ import importlib.util
 import json
 
 import pytest
+from wsgi import wsgi_call
 
 from toolkit.inventory import ROOT
 
@@ -19,14 +20,8 @@ CFG = {"backend": "memory", "path": "/app/", "cookie": "webfarm_session", "ttl":
 
 
 def call(app, path="/app/", cookie="", node="web1"):
-    seen = {}
-
-    def start_response(status, headers):
-        seen["status"], seen["headers"] = status, dict(headers)
-
-    environ = {"PATH_INFO": path, "HTTP_COOKIE": cookie, "HTTP_X_WEBFARM_NODE": node}
-    body = b"".join(app(environ, start_response))
-    return seen["status"], seen["headers"], json.loads(body)
+    status, headers, body = wsgi_call(app, {"PATH_INFO": path, "HTTP_COOKIE": cookie, "HTTP_X_WEBFARM_NODE": node})
+    return status, headers, json.loads(body)
 
 
 def test_a_session_counts_its_visits_and_keeps_its_cookie():

@@ -110,6 +110,29 @@ class Reading:
     since: float | None = None  # when the source says the value last changed
 
 
+# Each kind of row: its panel, its key and its name, from the parts that
+# identify it (a web node's name; a balancer's and a server's; ...). Every
+# row is made by row() below, so collectors and the rows promised before the
+# first reading (expected_rows) share one key per row.
+ROWS = {
+    "node": ("web_farm", "web_farm/{0}", "{0}"),
+    "balancer": ("nlb", "nlb/{0}", "{0}"),
+    "vip": ("nlb", "nlb/vip/{0}", "VIP {0}"),
+    "backend": ("nlb", "nlb/{0}/{1}", "{1} via {0}"),
+    "dns": ("rr_dns", "rr_dns/{0}", "{0}"),
+    "cluster-node": ("active_passive", "active_passive/node/{0}", "{0}"),
+    "group": ("active_passive", "active_passive/group/{0}", "{0}"),
+    "store": ("sessions", "sessions/{0}", "{0}"),
+}
+
+
+def row(kind: str, *parts: str, state: str = "unknown", detail: str = "", value: str | None = None,
+        latency_ms: float | None = None, extra: dict[str, Any] | None = None, since: float | None = None) -> Reading:
+    topology, key, name = ROWS[kind]
+    return Reading(key.format(*parts), topology, name.format(*parts), kind, state, detail, value, latency_ms,
+                   extra or {}, since)
+
+
 def unknown(r: Reading, why: str) -> Reading:
     return Reading(r.key, r.topology, r.name, r.kind, "unknown", why, r.value, None, r.extra)
 
@@ -134,11 +157,10 @@ def http_get(address: str, port: int, path: str, timeout: float,
 
 
 def web_node(node: dict[str, Any], timeout: float) -> Reading:
-    key = f"web_farm/{node['name']}"
     try:
         status, body, took = http_get(node["address"], node["port"], node["health_path"], timeout)
     except OSError as e:
-        return Reading(key, "web_farm", node["name"], "node", "down", f"no answer ({e})")
+        return row("node", node["name"], state="down", detail=f"no answer ({e})")
     version = None
     if node.get("version_path"):
         try:
@@ -148,8 +170,8 @@ def web_node(node: dict[str, Any], timeout: float) -> Reading:
             version = None
     state = "up" if status == 200 else "degraded" if status == 503 else "down"
     said = body.strip().splitlines()[0][:80] if body.strip() else ""
-    return Reading(key, "web_farm", node["name"], "node", state, f"{status} {said}".strip(), None,
-                   round(took * 1000, 1), {"version": version})
+    return row("node", node["name"], state=state, detail=f"{status} {said}".strip(), latency_ms=round(took * 1000, 1),
+               extra={"version": version})
 
 
 def parse_stats_csv(text: str) -> list[dict[str, str]]:
@@ -185,19 +207,17 @@ def server_state(statuses: dict[str, str]) -> tuple[str, str]:
 
 
 def balancer(lb: dict[str, Any], servers: list[str], auth: tuple[str, str], timeout: float) -> list[Reading]:
-    key = f"nlb/{lb['name']}"
-    backends = [Reading(f"nlb/{lb['name']}/{s}", "nlb", f"{s} via {lb['name']}", "backend", "unknown",
-                        "") for s in servers]
+    backends = [row("backend", lb["name"], s) for s in servers]
     try:
         status, body, took = http_get(lb["address"], lb["stats_port"], "/stats;csv", timeout, auth)
         if status in (401, 403):
-            return [Reading(key, "nlb", lb["name"], "balancer", "unknown", f"stats refused the monitor ({status})")] + \
+            return [row("balancer", lb["name"], detail=f"stats refused the monitor ({status})")] + \
                 [unknown(b, f"{lb['name']}'s stats refused the monitor") for b in backends]
         if status != 200:
             raise OSError(f"stats answered {status}")
         view = backend_view(parse_stats_csv(body), servers)
     except (OSError, ValueError) as e:
-        return [Reading(key, "nlb", lb["name"], "balancer", "down", f"stats: {e}")] + \
+        return [row("balancer", lb["name"], state="down", detail=f"stats: {e}")] + \
             [unknown(b, f"{lb['name']}'s stats unreadable") for b in backends]
     out = []
     for s, b in zip(servers, backends, strict=True):
@@ -205,20 +225,20 @@ def balancer(lb: dict[str, Any], servers: list[str], auth: tuple[str, str], time
         b.state, b.detail, b.extra = state, detail, {"backends": view[s]}
         out.append(b)
     fine = sum(1 for b in out if b.state == "up")
-    return [Reading(key, "nlb", lb["name"], "balancer", "up", f"{fine}/{len(out)} nodes UP in every backend", None,
-                    round(took * 1000, 1), {"stats_url": f"http://{lb['address']}:{lb['stats_port']}/stats"})] + out
+    return [row("balancer", lb["name"], state="up", detail=f"{fine}/{len(out)} nodes UP in every backend",
+                latency_ms=round(took * 1000, 1),
+                extra={"stats_url": f"http://{lb['address']}:{lb['stats_port']}/stats"})] + out
 
 
 def vip(address: str, port: int, path: str, timeout: float) -> Reading:
-    key = f"nlb/vip/{address}"
     try:
         status, body, took = http_get(address, port, path, timeout)
     except OSError as e:
-        return Reading(key, "nlb", f"VIP {address}", "vip", "down", f"no answer ({e})", None)
+        return row("vip", address, state="down", detail=f"no answer ({e})")
     holder = body.strip()[:40] if status == 200 else None
     if not holder:
-        return Reading(key, "nlb", f"VIP {address}", "vip", "degraded", f"answered {status} without its holder")
-    return Reading(key, "nlb", f"VIP {address}", "vip", "up", f"held by {holder}", holder, round(took * 1000, 1))
+        return row("vip", address, state="degraded", detail=f"answered {status} without its holder")
+    return row("vip", address, state="up", detail=f"held by {holder}", value=holder, latency_ms=round(took * 1000, 1))
 
 
 def dns_server(server: dict[str, Any], names: list[str], timeout: float) -> Reading:
@@ -228,7 +248,6 @@ def dns_server(server: dict[str, Any], names: list[str], timeout: float) -> Read
     import dns.rcode
     import dns.rdatatype
 
-    key = f"rr_dns/{server['name']}"
     records: dict[str, list[str]] = {}
     took = 0.0
     try:
@@ -242,11 +261,11 @@ def dns_server(server: dict[str, Any], names: list[str], timeout: float) -> Read
             records[name] = sorted({rd.address for rrset in answer.answer if rrset.rdtype == dns.rdatatype.A
                                     for rd in rrset}, key=lambda a: tuple(int(p) for p in a.split(".")))
     except (OSError, dns.exception.DNSException) as e:
-        return Reading(key, "rr_dns", server["name"], "dns", "down", f"no answer ({type(e).__name__}: {e})")
+        return row("dns", server["name"], state="down", detail=f"no answer ({type(e).__name__}: {e})")
     detail = "; ".join(f"{n.split('.')[0]}: {' '.join(a) or 'none'}" for n, a in records.items())
     empty = [n for n, a in records.items() if not a]
-    return Reading(key, "rr_dns", server["name"], "dns", "degraded" if empty else "up", detail,
-                   json.dumps(records, sort_keys=True), round(took * 1000, 1), {"records": records})
+    return row("dns", server["name"], state="degraded" if empty else "up", detail=detail,
+               value=json.dumps(records, sort_keys=True), latency_ms=round(took * 1000, 1), extra={"records": records})
 
 
 _TIME_FORMATS = ("%a %b %d %H:%M:%S %Y", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%SZ", "%Y-%m-%d %H:%M:%S")
@@ -279,7 +298,7 @@ def parse_crm_mon(xml_text: str, groups: list[str]) -> tuple[bool, list[Reading]
             state, detail = "degraded", ", ".join(k for k in ("standby", "maintenance", "pending", "shutdown") if flags[k])
         else:
             state, detail = "up", "online" + (", DC" if n.get("is_dc") == "true" else "")
-        out.append(Reading(f"active_passive/node/{name}", "active_passive", name, "cluster-node", state, detail))
+        out.append(row("cluster-node", name, state=state, detail=detail))
     starts: dict[tuple[str, str], float] = {}
     for node in root.iterfind("node_history/node"):
         for rh in node.iterfind("resource_history"):
@@ -290,7 +309,7 @@ def parse_crm_mon(xml_text: str, groups: list[str]) -> tuple[bool, list[Reading]
     for gid in groups:
         g = next((x for x in root.iterfind("resources/group") if x.get("id") == gid), None)
         if g is None:
-            out.append(Reading(f"active_passive/group/{gid}", "active_passive", gid, "group", "down", "not configured"))
+            out.append(row("group", gid, state="down", detail="not configured"))
             continue
         members = g.findall("resource")
         where = {m.get("id", ""): [x.get("name", "") for x in m.findall("node")] for m in members}
@@ -298,14 +317,14 @@ def parse_crm_mon(xml_text: str, groups: list[str]) -> tuple[bool, list[Reading]
         nodes = sorted({n for ns in where.values() for n in ns})
         if len(started) == len(members) and len(nodes) == 1:
             first = members[0].get("id", "")
-            out.append(Reading(f"active_passive/group/{gid}", "active_passive", gid, "group", "up",
-                               f"runs on {nodes[0]}", nodes[0], since=starts.get((nodes[0], first))))
+            out.append(row("group", gid, state="up", detail=f"runs on {nodes[0]}", value=nodes[0],
+                           since=starts.get((nodes[0], first))))
         elif started:
-            out.append(Reading(f"active_passive/group/{gid}", "active_passive", gid, "group", "degraded",
-                               f"{len(started)}/{len(members)} resources started on {', '.join(nodes) or '-'}",
-                               ",".join(nodes) or None))
+            out.append(row("group", gid, state="degraded",
+                           detail=f"{len(started)}/{len(members)} resources started on {', '.join(nodes) or '-'}",
+                           value=",".join(nodes) or None))
         else:
-            out.append(Reading(f"active_passive/group/{gid}", "active_passive", gid, "group", "down", "stopped", None))
+            out.append(row("group", gid, state="down", detail="stopped"))
     # Each node's line says which groups it runs.
     runs: dict[str, list[str]] = {}
     for r in out:
@@ -321,9 +340,8 @@ def parse_crm_mon(xml_text: str, groups: list[str]) -> tuple[bool, list[Reading]
 def cluster(cfg: dict[str, Any], ssh: dict[str, Any], timeout: float) -> list[Reading]:
     """Ask every node's crm_mon; trust a view with quorum first."""
     groups = list(cfg.get("groups", []))
-    expected = [Reading(f"active_passive/node/{n['name']}", "active_passive", n["name"], "cluster-node", "unknown")
-                for n in cfg["nodes"]] + \
-               [Reading(f"active_passive/group/{g}", "active_passive", g, "group", "unknown") for g in groups]
+    expected = [row("cluster-node", n["name"]) for n in cfg["nodes"]] + [row("group", g) for g in groups]
+
     def ask(n: dict[str, Any]) -> tuple[bool, str, list[Reading]] | str:
         argv = ["ssh", "-i", ssh["key"], "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, int(timeout))}",
                 "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2",
@@ -368,7 +386,6 @@ def merge_views(views: list[tuple[bool, str, list[Reading]]], errors: list[str],
 def store(s: dict[str, Any], auth: tuple[str, str], timeout: float) -> Reading:
     import redis
 
-    key = f"sessions/{s['name']}"
     client = redis.Redis(host=s["address"], port=s["port"], username=auth[0], password=auth[1], socket_timeout=timeout,
                          socket_connect_timeout=timeout, retry_on_timeout=False)
     t0 = time.monotonic()
@@ -376,22 +393,21 @@ def store(s: dict[str, Any], auth: tuple[str, str], timeout: float) -> Reading:
         client.ping()
         info = client.info("persistence") | client.info("replication")
     except (redis.AuthenticationError, redis.exceptions.NoPermissionError, redis.ResponseError) as e:
-        return Reading(key, "sessions", s["name"], "store", "unknown", f"refused the monitor: {e}")
+        return row("store", s["name"], detail=f"refused the monitor: {e}")
     except redis.RedisError as e:
-        return Reading(key, "sessions", s["name"], "store", "down", f"no answer ({type(e).__name__})")
+        return row("store", s["name"], state="down", detail=f"no answer ({type(e).__name__})")
     finally:
         client.close()
-    return store_reading(key, s["name"], info, time.monotonic() - t0)
+    return store_reading(s["name"], info, time.monotonic() - t0)
 
 
-def store_reading(key: str, name: str, info: dict[str, Any], took: float) -> Reading:
+def store_reading(name: str, info: dict[str, Any], took: float) -> Reading:
     aof = info.get("aof_enabled") in (1, "1")
     failing = [k for k in ("aof_last_write_status", "rdb_last_bgsave_status") if info.get(k) not in (None, "ok")]
     persistence = ("append-only file" if aof else "snapshots only") + \
         (f", {', '.join(failing)} failing" if failing else "")
-    return Reading(key, "sessions", name, "store", "degraded" if failing else "up",
-                   f"{info.get('role', '?')}, {persistence}", None, round(took * 1000, 1),
-                   {"role": info.get("role"), "aof": aof})
+    return row("store", name, state="degraded" if failing else "up", detail=f"{info.get('role', '?')}, {persistence}",
+               latency_ms=round(took * 1000, 1), extra={"role": info.get("role"), "aof": aof})
 
 
 # --- the farm's state ---------------------------------------------------
@@ -453,7 +469,7 @@ class Farm:
                     d["state"], d["detail"] = "unknown", f"no reading for {now - row.checked:.0f} s"
                 d["since"], d["checked"] = row.since, row.checked
                 items.append(d)
-            items.sort(key=lambda d: _order(targets, d))
+            items.sort(key=_order)
             panels.append({"id": topology, "title": TOPOLOGIES[topology], "rows": items,
                            "links": [{"title": f"{r['name']} stats", "url": r["extra"]["stats_url"]}
                                      for r in items if r["extra"].get("stats_url")]})
@@ -461,9 +477,10 @@ class Farm:
         return {"generated": now, "started": self.started, "panels": panels, "events": events, "counts": counts}
 
 
-def _order(targets: dict[str, Any], row: dict[str, Any]) -> tuple[int, int, str]:
-    kinds = ["node", "balancer", "vip", "backend", "dns", "cluster-node", "group", "store"]
-    return (kinds.index(row["kind"]) if row["kind"] in kinds else 99, 0, row["key"])
+def _order(item: dict[str, Any]) -> tuple[int, str]:
+    """Page order: by kind of row (ROWS), then key."""
+    kinds = list(ROWS)
+    return (kinds.index(item["kind"]) if item["kind"] in kinds else 99, item["key"])
 
 
 def describe(old: Reading, new: Reading, last_value: str | None = None) -> str:
@@ -519,25 +536,18 @@ def expected_rows(cfg: dict[str, Any]) -> list[Reading]:
     """Every row the configuration promises, unknown until its collector
     reads it: a collector that never manages a reading still shows."""
     t = cfg["targets"]
-    rows = [Reading(f"web_farm/{n['name']}", "web_farm", n["name"], "node", "unknown", "not read yet")
-            for n in t.get("web_farm", {}).get("nodes", [])]
     nlb = t.get("nlb") or {}
-    servers = [n["name"] for n in t.get("web_farm", {}).get("nodes", [])]
-    for lb in nlb.get("balancers", []):
-        rows.append(Reading(f"nlb/{lb['name']}", "nlb", lb["name"], "balancer", "unknown", "not read yet"))
-        rows += [Reading(f"nlb/{lb['name']}/{s}", "nlb", f"{s} via {lb['name']}", "backend", "unknown", "not read yet")
-                 for s in servers]
-    if nlb.get("balancer_path"):
-        rows += [Reading(f"nlb/vip/{a}", "nlb", f"VIP {a}", "vip", "unknown", "not read yet") for a in nlb.get("vips", [])]
-    rows += [Reading(f"rr_dns/{d['name']}", "rr_dns", d["name"], "dns", "unknown", "not read yet")
-             for d in (t.get("rr_dns") or {}).get("servers", [])]
     ap = t.get("active_passive") or {}
-    rows += [Reading(f"active_passive/node/{n['name']}", "active_passive", n["name"], "cluster-node", "unknown",
-                     "not read yet") for n in ap.get("nodes", [])]
-    rows += [Reading(f"active_passive/group/{g}", "active_passive", g, "group", "unknown", "not read yet")
-             for g in ap.get("groups", [])]
-    rows += [Reading(f"sessions/{s['name']}", "sessions", s["name"], "store", "unknown", "not read yet")
-             for s in (t.get("sessions") or {}).get("stores", [])]
+    servers = [n["name"] for n in t.get("web_farm", {}).get("nodes", [])]
+    rows = [row("node", n) for n in servers]
+    for lb in nlb.get("balancers", []):
+        rows += [row("balancer", lb["name"])] + [row("backend", lb["name"], s) for s in servers]
+    rows += [row("vip", a) for a in nlb.get("vips", []) if nlb.get("balancer_path")]
+    rows += [row("dns", d["name"]) for d in (t.get("rr_dns") or {}).get("servers", [])]
+    rows += [row("cluster-node", n["name"]) for n in ap.get("nodes", [])] + [row("group", g) for g in ap.get("groups", [])]
+    rows += [row("store", s["name"]) for s in (t.get("sessions") or {}).get("stores", [])]
+    for r in rows:
+        r.detail = "not read yet"
     return rows
 
 
