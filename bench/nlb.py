@@ -61,7 +61,9 @@ def main() -> int:
         raise SystemExit(f"bench-nlb: {', '.join(down)} not running: run `make lab` first")
     vips = vip.declared(balancers[0])
     header = str(members[0].var("web_node_header"))
-    url = f"http://{vips[0]}/"
+    # The www site as clients reach it (HTTPS when the balancers have a certificate).
+    www = next(s for s in balancers[0].var("lb_haproxy_sites") or [{"name": "www"}] if s["name"] == "www")
+    url = vip.site_url(balancers[0], www, vips[0])
     active = balancers[0]
     haproxy.restore_farm(balancers, members)
 

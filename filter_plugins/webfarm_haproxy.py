@@ -35,7 +35,8 @@ AFFINITIES = ("none", "single", "class_c", "cookie")
 FORMULAS = {"roundrobin": "roundrobin", "static": "static-rr", "leastconn": "leastconn", "hash": "uri"}
 CHECKS = ("http", "tcp")
 SITE_KEYS = {"name", "bind_port", "group", "server_port_var", "server_port", "check", "health_path",
-             "health_path_var", "expect_status", "affinity", "formula", "cookie_name", "weights"}
+             "health_path_var", "expect_status", "affinity", "formula", "cookie_name", "weights", "tls_port",
+             "redirect"}
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _COOKIE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
@@ -144,9 +145,20 @@ def _health_path(var: str, site: Mapping[str, Any], members: Sequence[str], host
     return path
 
 
+def _tls_port(where: str, site: Mapping[str, Any], bind_port: int, tls: bool) -> int | None:
+    """The site's HTTPS port: its tls_port, else 443 for the site on port 80
+    when the balancer has certificates; None serves HTTP only."""
+    if site.get("tls_port") in (None, ""):
+        return 443 if tls and bind_port == 80 else None
+    if not tls:
+        raise _fail(f"{where}.tls_port = {site['tls_port']!r}: HTTPS needs a certificate; "
+                    f"set lb_haproxy_tls_certificates, or remove tls_port")
+    return _int(f"{where}.tls_port", site["tls_port"], 1, 65535)
+
+
 def haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, Mapping[str, Any]],
                   reserved_ports: Sequence[int] = (), weight_var: str = "lb_haproxy_weight",
-                  var: str = "lb_haproxy_sites") -> list[dict[str, Any]]:
+                  var: str = "lb_haproxy_sites", tls: bool = False) -> list[dict[str, Any]]:
     """Each site (a frontend and its backend) with its defaults filled in,
     its balance settings, and its servers from the inventory.
 
@@ -155,11 +167,17 @@ def haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostvars: Map
         {{ lb_haproxy_sites | webfarm_haproxy_sites(groups, hostvars, [8404]) }}
         -> [{'name': 'www', 'bind_port': 80, 'balance': 'roundrobin', 'hash_type': None, 'cookie': False,
              'cookie_name': 'WEBFARM_NODE', 'check': 'http', 'health_path': '/health', 'expect_status': 200,
-             'group': 'web_farm', 'servers': [{'name': 'web1', 'address': '10.213.0.11', 'port': 80, 'weight': 100}, ...]}]
+             'group': 'web_farm', 'tls_port': None, 'redirect': False,
+             'servers': [{'name': 'web1', 'address': '10.213.0.11', 'port': 80, 'weight': 100}, ...]}]
 
     A server's weight is the site's ``weights[node]``, else its host's
     ``weight_var`` (0-256, default 100; 0 takes it out of rotation). Ports in ``reserved_ports`` (the stats page)
     cannot be a site's.
+
+    With ``tls`` (the balancer has certificates) a site also serves HTTPS on
+    its ``tls_port`` (443 by default for the site on port 80; other sites
+    name theirs), and its HTTP port answers with a redirect to it unless
+    ``redirect`` is false.
     """
     if isinstance(sites, (str, bytes, Mapping)) or not isinstance(sites, Sequence) or not sites:
         raise _fail(f"{var} must be a non-empty list of sites, got {sites!r}")
@@ -181,6 +199,14 @@ def haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostvars: Map
         if bind_port in ports:
             raise _fail(f"{where}.bind_port = {bind_port}: already used by {ports[bind_port]}")
         ports[bind_port] = f"site {name!r}"
+        tls_port = _tls_port(where, site, bind_port, bool(tls))
+        if tls_port is not None:
+            if tls_port in ports:
+                raise _fail(f"{where}.tls_port = {tls_port}: already used by {ports[tls_port]}")
+            ports[tls_port] = f"site {name!r} (HTTPS)"
+        redirect = site.get("redirect", True)
+        if not isinstance(redirect, bool):
+            raise _fail(f"{where}.redirect = {redirect!r}: must be true or false")
         group = site.get("group", "web_farm")
         members = list(groups.get(str(group), []) or [])
         if not members:
@@ -200,6 +226,8 @@ def haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostvars: Map
             "health_path": _health_path(where, site, members, hostvars),
             "expect_status": _int(f"{where}.expect_status", site.get("expect_status", 200), 100, 599),
             "group": str(group),
+            "tls_port": tls_port,
+            "redirect": redirect and tls_port is not None,
             "servers": _servers(where, site, members, hostvars, weight_var),
         })
     return out

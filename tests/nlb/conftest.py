@@ -23,8 +23,16 @@ class Farm:
     members: list[Host]  # the web nodes of the sites
     header: str  # the response header that names the node
 
-    def url(self, site: str, vip: int = 0, path: str = "/") -> str:
+    def tls_port(self, site: str) -> int | None:
+        return vip.tls_port(self.balancers[0], self.sites[site])
+
+    def http_url(self, site: str, vip: int = 0, path: str = "/") -> str:
+        """The site's plain HTTP port (which redirects when the site has HTTPS)."""
         return f"http://{self.vips[vip]}:{self.sites[site].get('bind_port', 80)}{path}"
+
+    def url(self, site: str, vip_index: int = 0, path: str = "/") -> str:
+        """Where a client reaches the site: over HTTPS when it has it."""
+        return vip.site_url(self.balancers[0], self.sites[site], self.vips[vip_index], path)
 
     def master(self, vip: int) -> Host:
         return self.balancers[vip % len(self.balancers)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from toolkit import haproxy
 from toolkit.inventory import Host, Inventory
 from toolkit.status import Role
-from toolkit.vip import addresses, declared
+from toolkit.vip import addresses, declared, site_url
 
 
 def balancer_view(host: Host) -> tuple[bool, str]:
@@ -35,7 +35,6 @@ def notes(inv: Inventory) -> list[str]:
     lines = []
     for address in declared(first):
         holder = " ".join(n for n, a in held.items() if address in a) or "nobody"
-        sites = " ".join(f"http://{address}{'' if int(s.get('bind_port', 80)) == 80 else ':' + str(s['bind_port'])}/"
-                         for s in first.var("lb_haproxy_sites"))
+        sites = " ".join(site_url(first, s, address) for s in first.var("lb_haproxy_sites"))
         lines.append(f"VIP {address} (on {holder}): {sites}")
     return lines

@@ -344,7 +344,7 @@ def _esc(text: object) -> str:
 
 
 def _short(label: str, limit: int = 22) -> str:
-    label = label.removeprefix("http://")
+    label = label.removeprefix("http://").removeprefix("https://")
     return label if len(label) <= limit else label[:limit - 1] + "\u2026"
 
 

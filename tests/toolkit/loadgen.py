@@ -6,7 +6,10 @@ it to the lab's client container (`docker exec CLIENT python3 -c SOURCE ...`).
 Each request opens a new connection, as a first visit would. Targets are
 URLs, and their scheme says what one request is:
 
-    http://HOST[:PORT]/PATH            a GET; ok below status 400. A host
+    http://HOST[:PORT]/PATH            a GET; ok on a 2xx status (a redirect
+    https://HOST[:PORT]/PATH           is not the page asked for). https
+                                       checks the server's certificate against
+                                       the system's trusted CAs and HOST. A host
                                        name is resolved anew for each request:
                                        with --resolve all (the default) the
                                        client tries each address in turn, as
@@ -23,7 +26,7 @@ URLs, and their scheme says what one request is:
 and each request ends in exactly one outcome:
 
     ok           the service answered as a healthy one does
-    bad_answer   it answered, with an error: HTTP 400 or more, a DNS rcode
+    bad_answer   it answered, with an error: HTTP 300 or more, a DNS rcode
                  other than NOERROR or no record, a Redis error reply
     timeout      no answer within --timeout seconds
     refused      the connection was refused (nothing listening)
@@ -49,6 +52,7 @@ import json
 import os
 import random
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -58,8 +62,8 @@ from collections.abc import Sequence
 from typing import Any
 
 OUTCOMES = ("ok", "bad_answer", "timeout", "refused", "unreachable", "reset", "error")
-SCHEMES = ("http", "dns", "redis", "tcp")
-DEFAULT_PORTS = {"http": 80, "dns": 53, "redis": 6379}
+SCHEMES = ("http", "https", "dns", "redis", "tcp")
+DEFAULT_PORTS = {"http": 80, "https": 443, "dns": 53, "redis": 6379}
 MAX_COUNT = 1_000_000
 MAX_DURATION = 600.0
 
@@ -96,21 +100,47 @@ def _port(parts: urllib.parse.SplitResult) -> int:
     return parts.port or DEFAULT_PORTS[parts.scheme]
 
 
+_TLS: dict[str, ssl.SSLContext] = {}
+
+
+class _HTTPSTo(http.client.HTTPSConnection):
+    """HTTPS to one address, checking the certificate against the URL's name."""
+
+    def __init__(self, address: str, port: int, server_name: str, timeout: float) -> None:
+        super().__init__(address, port, timeout=timeout, context=tls_context())
+        self.server_name = server_name
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = tls_context().wrap_socket(self.sock, server_hostname=self.server_name)
+
+
+def tls_context() -> ssl.SSLContext:
+    """One client TLS context per process: the system's trusted CAs, names checked."""
+    if "default" not in _TLS:
+        _TLS["default"] = ssl.create_default_context()
+    return _TLS["default"]
+
+
 def probe_http(parts: urllib.parse.SplitResult, timeout: float, headers: Sequence[str], rec: dict[str, Any],
                resolve: str = "all") -> None:
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    host = parts.hostname
+    host = str(parts.hostname)
     if resolve == "first":
         host = socket.getaddrinfo(parts.hostname, _port(parts), socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
         rec["answer"] = host
-    conn = http.client.HTTPConnection(host, _port(parts), timeout=timeout)
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        conn = _HTTPSTo(host, _port(parts), str(parts.hostname), timeout)
+    else:
+        conn = http.client.HTTPConnection(host, _port(parts), timeout=timeout)
     try:
         conn.request("GET", path, headers={"Host": parts.netloc, "Connection": "close", "User-Agent": "webfarm-loadgen"})
         resp = conn.getresponse()
         resp.read()
         rec["status"] = resp.status
         rec["node"] = next((resp.getheader(h) for h in headers if resp.getheader(h) is not None), None)
-        rec["outcome"] = "ok" if resp.status < 400 else "bad_answer"
+        rec["outcome"] = "ok" if 200 <= resp.status < 300 else "bad_answer"
     finally:
         conn.close()
 
@@ -202,7 +232,7 @@ def request(target: str, timeout: float, headers: Sequence[str] = ("X-Served-By"
                            "answer": None, "error": None}
     try:
         parts = parse_target(target)
-        if parts.scheme == "http":
+        if parts.scheme in ("http", "https"):
             probe_http(parts, timeout, headers, rec, resolve)
         elif parts.scheme == "dns":
             probe_dns(parts, timeout, rec)

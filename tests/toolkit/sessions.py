@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from toolkit import cluster, hosts
+from toolkit import cluster, hosts, vip
 from toolkit.drill import wait_for
 from toolkit.hosts import docker
 from toolkit.inventory import Host, Inventory
@@ -116,11 +116,10 @@ def spread_urls(inventory: Inventory) -> list[str]:
     path = app_path(inventory)
     balancers = inventory.hosts("nlb")
     if balancers:
-        vip = balancers[0].var("lb_keepalived_vips")[0]["address"]
+        address = vip.declared(balancers[0])[0]
         for site in balancers[0].var("lb_haproxy_sites") or []:
             if site.get("affinity", "none") == "none":
-                port = int(site.get("bind_port", 80))
-                return [f"http://{vip}{'' if port == 80 else f':{port}'}{path}"]
+                return [vip.site_url(balancers[0], site, address, path)]
     return [n.url("web_node_port", path) for n in inventory.hosts("web_farm")]
 
 

@@ -20,6 +20,26 @@ def declared(balancer: Host) -> list[str]:
     return [str(v["address"]).split("/")[0] for v in balancer.var("lb_keepalived_vips") or []]
 
 
+def tls_port(balancer: Host, site: dict) -> int | None:
+    """The site's HTTPS port by lb_haproxy's rule (its tls_port, else 443 for
+    the site on port 80), or None when the balancers have no certificate."""
+    if not balancer.var("lb_haproxy_tls_certificates"):
+        return None
+    if site.get("tls_port"):
+        return int(site["tls_port"])
+    return 443 if int(site.get("bind_port", 80)) == 80 else None
+
+
+def site_url(balancer: Host, site: dict, vip: str, path: str = "/") -> str:
+    """Where a client reaches a site through a VIP: over HTTPS when the site
+    has it (its HTTP port only redirects there)."""
+    port = tls_port(balancer, site)
+    if port is None:
+        port = int(site.get("bind_port", 80))
+        return f"http://{vip}{'' if port == 80 else f':{port}'}{path}"
+    return f"https://{vip}{'' if port == 443 else f':{port}'}{path}"
+
+
 def addresses(host: Host) -> set[str]:
     """The IPv4 addresses on the host's interfaces (empty when it is down)."""
     if hosts.state(host) != "running":

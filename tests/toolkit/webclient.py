@@ -57,7 +57,7 @@ def wrk(client: Host, url: str, seconds: int = 10, connections: int = 32,
     and errors, as wrk printed them."""
     # The client has no /etc/services: wrk needs the port in numbers.
     parts = urllib.parse.urlsplit(url)
-    url = parts._replace(netloc=f"{parts.hostname}:{parts.port or 80}").geturl()
+    url = parts._replace(netloc=f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}").geturl()
     argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for header in headers:
         argv += ["-H", header]

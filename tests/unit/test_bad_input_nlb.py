@@ -2,6 +2,9 @@
 the variable (check mode against two `local` balancers)."""
 from __future__ import annotations
 
+import datetime
+
+import certs
 import pytest
 
 from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
@@ -37,9 +40,9 @@ def test_good_input_passes_the_checks(tmp_path):
 
 @pytest.mark.parametrize("overrides, message", [
     ({"lb_haproxy_sites": [{"name": "www", "affinity": "classc"}]},
-     "value of affinity must be one of: none, single, class_c, cookie"),
+     "lb_haproxy_sites[0].affinity = 'classc': must be one of none, single, class_c, cookie"),
     ({"lb_haproxy_sites": [{"name": "www", "formula": "random"}]},
-     "value of formula must be one of: roundrobin, static, leastconn, hash"),
+     "lb_haproxy_sites[0].formula = 'random': must be one of roundrobin, static, leastconn, hash"),
     ({"lb_haproxy_sites": [{"name": "www", "weights": {"web1": 300}}]},
      "lb_haproxy_sites[0].weights.web1 = 300: must be from 0 to 256"),
     ({"lb_haproxy_sites": [{"name": "www", "group": "shop"}]},
@@ -66,3 +69,35 @@ def test_one_balancer_needs_the_explicit_switch(tmp_path):
     assert_stopped(out, "lists one balancer: nobody could take its VIPs over")
     out = run_nlb(tmp_path, balancers=("lb1",), lb_keepalived_single_balancer=True)
     assert "Give HAProxy's unit its file limit" in out.stdout, out.stdout[-3000:]
+
+
+def certificate(**dates):
+    pair = certs.ca_and_leaf(["www.example.test"], **dates)
+    return {"name": "www", "certificate": pair["cert"], "key": pair["key"]}
+
+
+def test_good_certificates_pass_the_checks(tmp_path):
+    out = run_nlb(tmp_path, lb_haproxy_tls_certificates=[certificate(
+        not_before=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1),
+        not_after=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=30))])
+    assert "Give HAProxy's unit its file limit" in out.stdout, out.stdout[-3000:]
+
+
+def test_bad_tls_input_stops_the_play_naming_the_variable(tmp_path):
+    now = datetime.datetime.now(datetime.UTC)
+    good = certificate(not_before=now - datetime.timedelta(days=1), not_after=now + datetime.timedelta(days=30))
+    expired = certificate(not_before=now - datetime.timedelta(days=30), not_after=now - datetime.timedelta(days=1))
+    other_key = certs.key_pem(certs.key())
+    for overrides, message in [
+        ({"lb_haproxy_tls_certificates": [{**good, "key": other_key}]},
+         "lb_haproxy_tls_certificates[0].key does not match lb_haproxy_tls_certificates[0].certificate"),
+        ({"lb_haproxy_tls_certificates": [expired]},
+         "lb_haproxy_tls_certificates[0].certificate (subject CN=www.example.test) expired on"),
+        ({"lb_haproxy_tls_certificates": [good], "lb_haproxy_tls_min_version": "TLSv1.1"},
+         'lb_haproxy_tls_min_version = "TLSv1.1": must be TLSv1.2 or TLSv1.3'),
+        ({"lb_haproxy_sites": [{"name": "www", "tls_port": 443}]},
+         "lb_haproxy_sites[0].tls_port = 443: HTTPS needs a certificate"),
+    ]:
+        out = run_nlb(tmp_path, **overrides)
+        assert_stopped(out, message)
+        assert other_key.splitlines()[1] not in out.stdout + out.stderr, "the key was printed"

@@ -96,6 +96,33 @@ def test_members_with_different_health_paths_need_the_sites_own():
     assert site["health_path"] == "/ping"
 
 
+def test_https_takes_443_for_the_site_on_80_and_a_named_port_for_others():
+    sites = haproxy_sites([{"name": "www"}, {"name": "shop", "bind_port": 8081, "tls_port": 8441},
+                           {"name": "plain", "bind_port": 8082}, {"name": "both", "bind_port": 8083, "tls_port": 8443,
+                                                                  "redirect": False}],
+                          GROUPS, HOSTVARS, [8404], tls=True)
+    assert [(s["tls_port"], s["redirect"]) for s in sites] == [(443, True), (8441, True), (None, False), (8443, False)]
+
+
+def test_without_certificates_every_site_is_plain_http():
+    [site] = haproxy_sites([{"name": "www"}], GROUPS, HOSTVARS)
+    assert (site["tls_port"], site["redirect"]) == (None, False)
+
+
+@pytest.mark.parametrize("sites, tls, message", [
+    ([{"name": "www", "tls_port": 443}], False, r"lb_haproxy_sites\[0\]\.tls_port = 443: HTTPS needs a certificate; "
+                                                r"set lb_haproxy_tls_certificates"),
+    ([{"name": "www"}, {"name": "b", "bind_port": 8081, "tls_port": 443}], True,
+     r"lb_haproxy_sites\[1\]\.tls_port = 443: already used by site 'www' \(HTTPS\)"),
+    ([{"name": "www", "tls_port": 8404}], True, r"tls_port = 8404: already used by the stats page"),
+    ([{"name": "www", "tls_port": 80}], True, r"tls_port = 80: already used by site 'www'"),
+    ([{"name": "www", "redirect": "yes"}], True, r"lb_haproxy_sites\[0\]\.redirect = 'yes': must be true or false"),
+])
+def test_bad_https_settings_are_named(sites, tls, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        haproxy_sites(sites, GROUPS, HOSTVARS, [8404], tls=tls)
+
+
 def test_every_balancer_and_site_backend_is_listed_with_its_socket():
     hostvars = {"lb1": {"lb_haproxy_sites": [{"name": "www"}, {"name": "shop"}]},
                 "lb2": {"lb_haproxy_runtime_socket": "/run/lb.sock"}}

@@ -2,13 +2,16 @@
 HTTP, a tiny DNS responder and a tiny Redis responder."""
 from __future__ import annotations
 
+import datetime
 import http.server
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 import time
 
+import certs
 import pytest
 
 from toolkit import loadgen
@@ -18,7 +21,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - http.server's naming
         if self.path == "/slow":
             time.sleep(1.0)
-        code = 503 if self.path == "/down" else 200
+        code = {"/down": 503, "/moved": 301}.get(self.path, 200)
         self.send_response(code)
         self.send_header("X-Served-By", "unit")
         self.send_header("Content-Length", "2")
@@ -45,6 +48,37 @@ def closed_port():
     port = s.getsockname()[1]
     s.close()  # nothing listens here now
     return f"http://127.0.0.1:{port}/"
+
+
+def test_a_redirect_is_not_the_page_asked_for(server):
+    rec = loadgen.request(server + "/moved", timeout=2)
+    assert (rec["outcome"], rec["status"]) == ("bad_answer", 301)
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """The HTTP server behind TLS, with a certificate for 127.0.0.1 from a throwaway CA."""
+    pair = certs.ca_and_leaf(["127.0.0.1"], not_before=datetime.datetime.now(datetime.UTC)
+                             - datetime.timedelta(hours=1))
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "server.pem").write_text(pair["cert"] + pair["key"])
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "server.pem")
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.socket = context.wrap_socket(srv.socket, server_side=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{srv.server_address[1]}", pair["ca"]
+    srv.shutdown()
+
+
+def test_https_checks_the_certificate_against_the_trusted_cas(tls_server, monkeypatch):
+    url, ca = tls_server
+    untrusted = loadgen.request(url + "/", timeout=2)
+    assert untrusted["outcome"] == "error" and "CERTIFICATE_VERIFY_FAILED" in untrusted["error"], untrusted
+    monkeypatch.setitem(loadgen._TLS, "default", ssl.create_default_context(cadata=ca))
+    trusted = loadgen.request(url + "/", timeout=2)
+    assert (trusted["outcome"], trusted["status"], trusted["node"]) == ("ok", 200, "unit"), trusted
 
 
 def test_ok_records_status_and_node(server):
@@ -99,7 +133,7 @@ def test_stop_file_ends_the_run_early(server, tmp_path):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"targets": []}, "at least one target"),
-    ({"targets": ["ftp://127.0.0.1/"]}, "the scheme must be one of http, dns, redis, tcp"),
+    ({"targets": ["ftp://127.0.0.1/"]}, "the scheme must be one of http, https, dns, redis, tcp"),
     ({"targets": ["tcp://127.0.0.1"]}, "a tcp target needs a port"),
     ({"targets": ["dns://127.0.0.1/"]}, "a dns target needs a name"),
     ({"count": 0}, "count must be"),

@@ -41,12 +41,8 @@ def notes(inv: Inventory) -> list[str]:
                      f"every web node gets it within a second (docker exec -it {master.container} bash)")
     web = inv.hosts("web_farm")
     if web:
-        balancers = inv.hosts("nlb")
-        vips = (balancers[0].var("lb_keepalived_vips") or []) if balancers else []
-        base = f"http://{vips[0]['address']}" if vips else web[0].url("web_node_port").rstrip("/")
-        path = str(web[0].var("session_app_path") or "/app/")
         backend = "redis (shared)" if inv.hosts("sessions") else "memory (per node)"
-        lines.append(f"Session app: {base}{path} (sessions in {backend}; curl -c jar -b jar to keep one)")
+        lines.append(f"Session app: {sessions.spread_urls(inv)[0]} (sessions in {backend}; curl -c jar -b jar to keep one)")
     stores = inv.hosts("sessions")
     if stores:
         store = stores[0]
