@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help setup lab lab-check lab-status lab-down clean drill test lint unit docs bench bench-converge bench-rr-dns bench-nlb bench-active-passive bench-content lab-cluster4
+.PHONY: help setup lab lab-check lab-status lab-down clean drill test lint unit docs diagram bench bench-converge bench-rr-dns bench-nlb bench-active-passive bench-content lab-cluster4
 
 help: ## show the targets
 	@awk -F':.*## ' '/^[a-z0-9-]+:.*## /{printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,11 @@ unit: ## unit tests of the plugins and the toolkit only
 docs: ## regenerate the variable tables in the role READMEs
 	scripts/setup venv
 	.venv/bin/python scripts/role_docs.py --write
+
+diagram: ## draw the lab from its inventory: docs/lab.svg (graphviz from Debian, installed if missing)
+	scripts/setup venv
+	command -v dot >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz
+	PYTHONPATH=tests .venv/bin/python -m toolkit.diagram --svg docs/lab.svg
 
 bench: bench-converge bench-rr-dns bench-nlb bench-active-passive bench-content ## every benchmark, one table each
 
