@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +17,23 @@ from toolkit.inventory import ROOT
 BIN = os.path.dirname(sys.executable)
 
 
-def run_playbook(inventory: str | os.PathLike[str], playbook: str, *, limit: str | None = None,
-                 extra_vars: Mapping[str, Any] | None = None, check: bool = False,
-                 timeout: float = 600, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """ansible-playbook -i INVENTORY playbooks/PLAYBOOK; never raises on failure.
-    env adds to (or overrides) this process's environment."""
-    argv = [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / playbook)]
+def run_playbook(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], playbook: str, *,
+                 limit: str | None = None, extra_vars: Mapping[str, Any] | None = None, check: bool = False,
+                 diff: bool = False, timeout: float = 600,
+                 env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """ansible-playbook -i INVENTORY [-i MORE...] playbooks/PLAYBOOK; never
+    raises on failure. env adds to (or overrides) this process's environment."""
+    sources = [inventory] if isinstance(inventory, (str, os.PathLike)) else list(inventory)
+    argv = [os.path.join(BIN, "ansible-playbook"), *[a for src in sources for a in ("-i", str(src))],
+            str(ROOT / "playbooks" / playbook)]
     if limit:
         argv += ["--limit", limit]
     if extra_vars:
         argv += ["--extra-vars", json.dumps(dict(extra_vars))]
     if check:
         argv.append("--check")
+    if diff:
+        argv.append("--diff")
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
            "ANSIBLE_FORCE_COLOR": "0", "PATH": os.pathsep.join([BIN, os.environ.get("PATH", "")]), **(env or {})}
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
