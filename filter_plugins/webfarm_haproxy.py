@@ -145,9 +145,10 @@ def _health_path(var: str, site: Mapping[str, Any], members: Sequence[str], host
     return path
 
 
-def _tls_port(where: str, site: Mapping[str, Any], bind_port: int, tls: bool) -> int | None:
+def site_tls_port(where: str, site: Mapping[str, Any], bind_port: int, tls: bool) -> int | None:
     """The site's HTTPS port: its tls_port, else 443 for the site on port 80
-    when the balancer has certificates; None serves HTTP only."""
+    when the balancer has certificates; None serves HTTP only. (The tests'
+    toolkit asks this same rule where a site answers.)"""
     if site.get("tls_port") in (None, ""):
         return 443 if tls and bind_port == 80 else None
     if not tls:
@@ -199,7 +200,7 @@ def haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostvars: Map
         if bind_port in ports:
             raise _fail(f"{where}.bind_port = {bind_port}: already used by {ports[bind_port]}")
         ports[bind_port] = f"site {name!r}"
-        tls_port = _tls_port(where, site, bind_port, bool(tls))
+        tls_port = site_tls_port(where, site, bind_port, bool(tls))
         if tls_port is not None:
             if tls_port in ports:
                 raise _fail(f"{where}.tls_port = {tls_port}: already used by {ports[tls_port]}")

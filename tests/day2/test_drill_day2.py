@@ -57,11 +57,16 @@ def converge(sources, playbook: str, **extra_vars) -> dict:
     return recap(out.stdout)
 
 
+def service_name(inventory: Inventory) -> str:
+    """The round-robin name the web nodes' records are under."""
+    zone = inventory.hosts("rr_dns")[0]
+    return f"{zone.var('dns_server_service_name')}.{zone.var('dns_server_zone')}"
+
+
 def seen_everywhere(inventory: Inventory, client, node: Host) -> dict[str, bool]:
     """Where the node is now: each name server's records, each balancer's
     backends, the content master's sync targets, the monitor's rows."""
-    zone = inventory.hosts("rr_dns")[0]
-    name = f"{zone.var('dns_server_service_name')}.{zone.var('dns_server_zone')}"
+    name = service_name(inventory)
     where = {f"dns {s.name}": node.address in dig.records(client.inv, s.address, name)
              for s in inventory.hosts("rr_dns")}
     for lb in inventory.hosts("nlb"):
@@ -88,8 +93,7 @@ def test_a_fourth_web_node_joins_everywhere_and_leaves_drained_with_no_failed_re
     lb = inventory.hosts("nlb")[0]
     www = next(s for s in lb.var("lb_haproxy_sites") if s["name"] == "www")
     through_vip = vip.site_url(lb, www, vip.declared(lb)[0])
-    zone = inventory.hosts("rr_dns")[0]
-    by_name = f"http://{zone.var('dns_server_service_name')}.{zone.var('dns_server_zone')}/"
+    by_name = f"http://{service_name(inventory)}/"
     names = {through_vip: "through the VIP", by_name: "by name (round-robin DNS)"}
     load = Load(client.inv, [through_vip, by_name], count=200000, duration=600, timeout=5, interval=0.02,
                 workers=2).start()

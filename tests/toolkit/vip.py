@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from toolkit import hosts
 from toolkit.inventory import Host
+from webfarm_haproxy import site_tls_port
 
 
 def declared(balancer: Host) -> list[str]:
@@ -21,13 +22,10 @@ def declared(balancer: Host) -> list[str]:
 
 
 def tls_port(balancer: Host, site: dict) -> int | None:
-    """The site's HTTPS port by lb_haproxy's rule (its tls_port, else 443 for
-    the site on port 80), or None when the balancers have no certificate."""
-    if not balancer.var("lb_haproxy_tls_certificates"):
-        return None
-    if site.get("tls_port"):
-        return int(site["tls_port"])
-    return 443 if int(site.get("bind_port", 80)) == 80 else None
+    """The site's HTTPS port by lb_haproxy's own rule
+    (filter_plugins/webfarm_haproxy.py), or None when it serves HTTP only."""
+    return site_tls_port("lb_haproxy_sites", site, int(site.get("bind_port", 80)),
+                         bool(balancer.var("lb_haproxy_tls_certificates")))
 
 
 def site_url(balancer: Host, site: dict, vip: str, path: str = "/") -> str:
