@@ -32,7 +32,12 @@ python3 "$here/apt_sources.py" conf >"$rootfs/etc/apt/apt.conf.d/90webfarm-host"
 # that crashes mid-install is thrown away, not repaired). Installs ~20% faster.
 echo force-unsafe-io >"$rootfs/etc/dpkg/dpkg.cfg.d/webfarm-unsafe-io"
 
-# Every container must get its own machine-id (systemd writes one at boot).
+# Every container must get its own machine-id (systemd writes one at boot)
+# and its own SSH host keys: made before sshd's own check when it first starts.
+rm -f "$rootfs"/etc/ssh/ssh_host_*
+mkdir -p "$rootfs/etc/systemd/system/ssh.service.d"
+printf '%s\n' '[Service]' 'ExecStartPre=' 'ExecStartPre=/usr/bin/ssh-keygen -A' 'ExecStartPre=/usr/sbin/sshd -t' \
+  >"$rootfs/etc/systemd/system/ssh.service.d/webfarm-host-keys.conf"
 : >"$rootfs/etc/machine-id"
 rm -f "$rootfs/var/lib/dbus/machine-id"
 

@@ -48,10 +48,24 @@ class Host:
 
     @property
     def container(self) -> str:
-        """Container name of a lab host (its ansible_host)."""
+        """Container name of a lab host: its webfarm_lab_container (a lab
+        reached over SSH), else its ansible_host (a lab reached through docker)."""
+        if self.vars.get("webfarm_lab_container"):
+            return str(self.vars["webfarm_lab_container"])
         if "docker" not in str(self.vars.get("ansible_connection", "")):
-            raise ValueError(f"host {self.name} is not a lab container (ansible_connection is not docker)")
+            raise ValueError(f"host {self.name} is not a lab container "
+                             "(no webfarm_lab_container, and ansible_connection is not docker)")
         return str(self.vars.get("ansible_host") or self.name)
+
+    @property
+    def console(self) -> str:
+        """The testinfra address tests look inside the host through. A lab host
+        is looked at through docker even where Ansible reaches it over SSH: a
+        drill must still see a host it has cut off the network."""
+        try:
+            return f"docker://{self.container}"
+        except ValueError:
+            return f"ansible://{self.name}"
 
     @property
     def network(self) -> str:

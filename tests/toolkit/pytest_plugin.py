@@ -82,7 +82,10 @@ class Node:
 
 
 def node(inventory: Inventory, name: str) -> Node:
-    return Node(inventory.host(name), testinfra.get_host(f"ansible://{name}", ansible_inventory=inventory.source))
+    host = inventory.host(name)
+    console = host.console
+    kwargs = {"ansible_inventory": inventory.source} if console.startswith("ansible://") else {}
+    return Node(host, testinfra.get_host(console, **kwargs))
 
 
 def group_fixtures(group: str, name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:

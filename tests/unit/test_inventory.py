@@ -32,6 +32,20 @@ def test_host_addresses_containers_and_network(inv):
     assert web2.groups == ("web_farm",)
 
 
+def test_a_host_reached_over_ssh_is_looked_at_through_its_container(inv):
+    # The scenarios take the production path: Ansible over SSH, the tests through docker.
+    web1 = inv.host("web1")
+    assert web1.vars["ansible_connection"] == "ssh"
+    assert web1.container == "webfarm-mol-web_farm-web1"
+    assert web1.console == "docker://webfarm-mol-web_farm-web1"
+    lab = Host("web1", (), {"ansible_connection": "docker", "ansible_host": "webfarm-lab-web1"})
+    assert lab.container == "webfarm-lab-web1" and lab.console == "docker://webfarm-lab-web1"
+    real = Host("web1", (), {"ansible_host": "web1.example.com", "webfarm_address": "198.51.100.11"})
+    with pytest.raises(ValueError, match="not a lab container"):
+        _ = real.container
+    assert real.console == "ansible://web1"
+
+
 def test_unknown_host_is_named(inv):
     with pytest.raises(KeyError, match="web9"):
         inv.host("web9")
