@@ -20,10 +20,7 @@ def members_published(client, server, zone) -> bool:
 
 
 def nsupdate(client, script: str, key: str | None = None) -> str:
-    """Send an update from the client; nsupdate's own words about it."""
-    argv = "nsupdate -t 5" + (f" -y {key}" if key else "")
-    out = client.host.run(f"printf '%b' {script!r} | {argv}")
-    return out.stdout + out.stderr
+    return dig.nsupdate(client.inv, script, key)
 
 
 def test_named_runs_and_is_enabled_at_boot(dns_server):

@@ -4,6 +4,8 @@
     answers(client, server, "www.webfarm.test", 3) -> three answers asked in a row
     serial(client, server, "webfarm.test")        -> 7
     status(client, server, "example.org")         -> "REFUSED"
+    nsupdate(client, script, key)                  -> nsupdate's own words
+    transfer(client, server, zone, key)            -> the zone's records, or [] if refused
     watch(client, servers, name, done, since, timeout) -> {server: seconds until done}
 
 dig runs inside the host (bind9-dnsutils, installed by playbooks/clients.yml),
@@ -12,6 +14,7 @@ so queries travel the lab network as a real client's do.
 from __future__ import annotations
 
 import re
+import shlex
 import time
 from collections.abc import Callable
 
@@ -70,3 +73,20 @@ def watch(client: Host, servers: list[str], name: str, done: Callable[[list[str]
         if left:
             time.sleep(interval)
     return seen
+
+
+def nsupdate(client: Host, script: str, key: str | None = None) -> str:
+    """Send a dynamic update from the client (nsupdate's script, `\n` between
+    lines; key as ALGORITHM:NAME:SECRET); nsupdate's own words about it."""
+    argv = "nsupdate -t 5" + (f" -y {shlex.quote(key)}" if key else "")
+    out = hosts.run(client, "sh", "-c", f"printf '%b' {shlex.quote(script)} | {argv}", check=False, timeout=30)
+    return out.stdout + out.stderr
+
+
+def transfer(client: Host, server: str, zone: str, key: str | None = None) -> list[str]:
+    """The zone's records by a full transfer (AXFR) from server, signed with
+    key (ALGORITHM:NAME:SECRET): [] when the server refuses it."""
+    argv = ["dig", f"@{server}", zone, "AXFR", "+time=2", "+tries=1", "+nocmd", "+nostats"]
+    out = hosts.run(client, *argv, *(["-y", key] if key else []), check=False, timeout=20).stdout
+    lines = [line for line in out.splitlines() if line.strip() and not line.startswith(";")]
+    return [] if "Transfer failed" in out else lines
