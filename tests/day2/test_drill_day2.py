@@ -24,7 +24,7 @@ from toolkit import content, dig, drill_report, haproxy, hosts, vip, webclient
 from toolkit import monitor as mon
 from toolkit.drill import Load, wait_for
 from toolkit.inventory import LAB_INVENTORY, ROOT, Host, Inventory
-from toolkit.playbook import recap, run_playbook
+from toolkit.playbook import converge, recap, run_playbook
 from toolkit.report import summarize, summary_table
 
 EXTRA = ROOT / ".lab" / "day2" / "hosts.yml"
@@ -49,12 +49,6 @@ def write_extra(node: Host) -> None:
         "ansible_host": node.var("ansible_host"), "webfarm_address": node.address,
         # The lab's group_vars build this from inventory_dir, which is this file's.
         "webfarm_lab_secrets": str(secrets)}}}}}}))
-
-
-def converge(sources, playbook: str, **extra_vars) -> dict:
-    out = run_playbook(sources, playbook, extra_vars=extra_vars or None, timeout=900)
-    assert out.returncode == 0, f"{playbook} failed:\n{out.stdout[-4000:]}\n{out.stderr[-2000:]}"
-    return recap(out.stdout)
 
 
 def service_name(inventory: Inventory) -> str:
@@ -118,7 +112,7 @@ def test_a_fourth_web_node_joins_everywhere_and_leaves_drained_with_no_failed_re
                  timeout=20)
         # Leave: drained first, then out of the inventory, one converge.
         t_remove = time.time()
-        converge(sources, "web_node_retire.yml", web_node_retire=node.name)
+        converge(sources, "web_node_retire.yml", {"web_node_retire": node.name})
         EXTRA.unlink()
         converge([inventory.source], "site.yml")
         steps["remove converged"] = time.time() - t_remove

@@ -27,7 +27,7 @@ from toolkit import cluster, dig, drill_report, hosts
 from toolkit.drill import Load, wait_for
 from toolkit.failover import Service, fence_count
 from toolkit.inventory import LAB_INVENTORY, ROOT, Host, Inventory
-from toolkit.playbook import run_playbook
+from toolkit.playbook import converge
 from toolkit.report import summarize, summary_table
 
 # The lab's secret files (inventories/lab/group_vars/*/secrets.yml) and the
@@ -56,10 +56,9 @@ def tsig(name: str, secret: str) -> str:
     return f"hmac-sha256:webfarm-{name}:{secret}"
 
 
-def converge(inventory: Inventory, playbook: str) -> float:
+def timed_converge(inventory: Inventory, playbook: str) -> float:
     t0 = time.time()
-    out = run_playbook(inventory.source, playbook, timeout=900)
-    assert out.returncode == 0, f"{playbook} failed:\n{out.stdout[-4000:]}\n{out.stderr[-2000:]}"
+    converge(inventory.source, playbook)
     return time.time() - t0
 
 
@@ -95,9 +94,9 @@ def test_the_tsig_keys_and_the_corosync_authkey_rotate_with_no_failed_request(in
         t0 = time.time()
         for key, file in TSIG.items():
             (folder / file).write_text(new[key])
-        took["rr_dns.yml (TSIG keys)"] = converge(inventory, "rr_dns.yml")
+        took["rr_dns.yml (TSIG keys)"] = timed_converge(inventory, "rr_dns.yml")
         (folder / AUTHKEY[0]).write_text(new_authkey)
-        took["active_passive.yml (authkey)"] = converge(inventory, "active_passive.yml")
+        took["active_passive.yml (authkey)"] = timed_converge(inventory, "active_passive.yml")
         t1 = time.time()
         time.sleep(2)
     finally:

@@ -39,6 +39,15 @@ def run_playbook(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def converge(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], playbook: str,
+             extra_vars: Mapping[str, Any] | None = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """run_playbook for a drill's step that must succeed: fail the test with
+    the playbook's last output when it does not."""
+    out = run_playbook(inventory, playbook, extra_vars=extra_vars, timeout=timeout)
+    assert out.returncode == 0, f"{playbook} failed:\n{out.stdout[-4000:]}\n{out.stderr[-2000:]}"
+    return out
+
+
 LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
 
 
