@@ -5,6 +5,9 @@ status table see it.
     root_of(host)              -> the content root a host serves or publishes
     wait_file(nodes, relpath, digest, timeout) -> {node: seconds until it had it}
     Arrival(nodes, relpath, digest)     -> watch from now, publish, then .seconds(t)
+                                           (or .outcome(t): None for a node that never had it)
+    push_status(master)        -> the guard's state: {"service", "marker", "nodes", "holds": [...]}
+    wait_holds(master, text, timeout)   -> the holds, once every node's says text
 
 A version is a fingerprint of the tree: every file's path, size and
 modification time (rsync keeps times, so a node in sync has the master's
@@ -14,6 +17,7 @@ another one.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import shlex
 import subprocess
 import time
@@ -21,6 +25,9 @@ import time
 from toolkit import hosts
 from toolkit.inventory import Host
 
+# The content master's push guard (roles/content_sync).
+PUSH = "/usr/local/sbin/webfarm-content-push"
+MARKER = ".webfarm-content-root"
 FINGERPRINT = "cd {root} && find . -type f -printf '%P %s %T@\\n' | LC_ALL=C sort | sha1sum | cut -c1-8"
 
 
@@ -81,6 +88,21 @@ class Arrival:
     def seconds(self, since: float) -> dict[str, float]:
         return {name: t - since for name, t in self.times().items()}
 
+    def outcome(self, since: float) -> dict[str, float | None]:
+        """{node: seconds from since until it had the file, or None when it
+        had not by the watch's timeout}: every node's figure, for a test that
+        judges them against a bound of its own (shorter than the watch)."""
+        out: dict[str, float | None] = {}
+        for name, future in self._futures.items():
+            error = future.exception()
+            if isinstance(error, TimeoutError):
+                out[name] = None
+            elif error is not None:
+                raise error
+            else:
+                out[name] = future.result() - since
+        return out
+
 
 def wait_file(nodes: list[Host], relpath: str, want: str, timeout: float = 10) -> dict[str, float]:
     """Wait, on every node at once, until relpath under its content root has
@@ -104,3 +126,32 @@ def publish(master: Host, relpath: str, data: bytes) -> float:
 def remove(master: Host, relpath: str) -> float:
     hosts.run(master, "rm", "-rf", f"{root_of(master)}/{relpath}")
     return time.time()
+
+
+def push_status(master: Host) -> dict:
+    """What the master's push guard says (`webfarm-content-push --status`)."""
+    return json.loads(hosts.run(master, PUSH, "--status", timeout=30).stdout)
+
+
+def wait_holds(master: Host, text: str, timeout: float = 15) -> list[dict]:
+    """Wait until the push to every node is held with a reason containing
+    text; return the holds. TimeoutError with the last state otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = push_status(master)
+        held = {h["node"]: h for h in state["holds"] if text in h.get("reason", "")}
+        if set(held) == set(state["nodes"]):
+            return list(held.values())
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"the push to every node was not held for {text!r} within {timeout} s: {state}")
+        time.sleep(0.2)
+
+
+def wait_no_holds(master: Host, timeout: float = 15) -> float:
+    """Seconds until no push is held (TimeoutError naming the holds left)."""
+    t0 = time.monotonic()
+    while (state := push_status(master))["holds"]:
+        if time.monotonic() - t0 >= timeout:
+            raise TimeoutError(f"pushes still held after {timeout} s: {state['holds']}")
+        time.sleep(0.2)
+    return time.monotonic() - t0
