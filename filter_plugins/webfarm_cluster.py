@@ -9,9 +9,12 @@ input with an AnsibleFilterError that names the variable and the entry.
 """
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
+import sys
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
@@ -29,6 +32,19 @@ _DISK_KEYS = {"device", "directory", "fstype", "options"}
 
 def _fail(msg: str) -> AnsibleFilterError:
     return AnsibleFilterError(msg)
+
+
+def _paths() -> Any:
+    """filter_plugins/webfarm_paths.py, the rule every host path follows
+    (loaded by path: Ansible does not put filter_plugins/ on sys.path)."""
+    name = "webfarm_paths"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
 
 
 def _list_of_mappings(value: Any, var: str) -> list[Mapping[str, Any]]:
@@ -71,18 +87,36 @@ def _disk(name: str, disk: Any, where: str) -> dict[str, Any]:
     if unknown:
         raise _fail(f"{where}: disk has unknown keys {unknown} (known: {sorted(_DISK_KEYS)})")
     directory = str(disk.get("directory", ""))
-    if not directory.startswith("/") or directory.rstrip("/") == "" or "/../" in directory + "/":
-        raise _fail(f"{where}: disk.directory {directory!r} must be an absolute path other than /")
+    problem = _paths().webfarm_path_problem(directory)
+    if problem:
+        raise _fail(f"{where}: disk.directory {directory!r} {problem}")
     device = str(disk.get("device", ""))
     if not device or device.rstrip("/") == "":
         raise _fail(f"{where}: disk.device {device!r} must name a block device, an NFS export or a directory other than /")
     fstype = str(disk.get("fstype", ""))
     if not re.match(r"^[a-z0-9.]+$", fstype):
         raise _fail(f"{where}: disk.fstype {fstype!r} must be a file system type (ext4, xfs, nfs4, or none for a bind mount)")
+    # A bind mount's device is a directory of the node, mounted (and written
+    # through) where the directory is: the same rule holds for it.
+    if _is_bind(disk):
+        problem = _paths().webfarm_path_problem(device)
+        if problem:
+            raise _fail(f"{where}: disk.device {device!r} (a bind mount's source directory) {problem}")
     params = {"device": device, "directory": directory, "fstype": fstype}
     if disk.get("options"):
         params["options"] = str(disk["options"])
     return {"id": f"webfarm-{name}-disk", "type": "Filesystem", "params": params}
+
+
+def _is_bind(disk: Mapping[str, Any]) -> bool:
+    """A bind mount: fstype none, or bind among the options."""
+    options = [o.strip() for o in str(disk.get("options") or "").split(",")]
+    return str(disk.get("fstype", "")) == "none" or "bind" in options or "rbind" in options
+
+
+def _inside(path: str, other: str) -> bool:
+    """path is other, or inside it (both normalised)."""
+    return path == other or path.startswith(other.rstrip("/") + "/")
 
 
 def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequence[str],
@@ -105,6 +139,10 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
         raise _fail(f"{SERVICES}: the nodes' subnet {network!r} is not an IPv4 network") from None
     nodes = {str(a) for a in node_addresses}
     groups = []
+    # What each service holds, by the entry that holds it: two groups may run
+    # on two nodes at once, so no VIP, disk or mount point is shared.
+    vips: dict[str, str] = {}
+    disks: list[tuple[str, str, str]] = []
     for name, where, svc in _named_entries(services, SERVICES):
         unknown = sorted(set(svc) - _SERVICE_KEYS)
         if unknown:
@@ -114,6 +152,16 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
             disk = _disk(name, svc["disk"], where)
             disk["ops"] = _ops(options["monitor_interval"], "40s")
             members.append(disk)
+            device, directory = disk["params"]["device"], _paths().normal_path(disk["params"]["directory"])
+            device = _paths().normal_path(device) if device.startswith("/") else device
+            for other, other_device, other_directory in disks:
+                if device == other_device:
+                    raise _fail(f"{where}: disk.device {device!r} is already the disk of {other}: each service needs "
+                                "a disk of its own (two groups may run on two nodes at once)")
+                if _inside(directory, other_directory) or _inside(other_directory, directory):
+                    raise _fail(f"{where}: disk.directory {directory!r} overlaps {other_directory!r}, the mount point of "
+                                f"{other}: each service mounts its disk on a directory of its own, neither inside the other")
+            disks.append((where, device, directory))
         try:
             given = ipaddress.IPv4Interface(str(svc.get("vip", "")))
         except ValueError:
@@ -123,6 +171,9 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
             raise _fail(f"{where}: vip {vip} is outside the nodes' subnet {net} (or is its network or broadcast address)")
         if str(vip) in nodes:
             raise _fail(f"{where}: vip {vip} is a node's own address")
+        if str(vip) in vips:
+            raise _fail(f"{where}: vip {vip} is already the vip of {vips[str(vip)]}: each service needs an address of its own")
+        vips[str(vip)] = where
         # The prefix: vip_prefix, else one written on the vip, else the subnet's.
         prefix = svc.get("vip_prefix", given.network.prefixlen if "/" in str(svc["vip"]) else net.prefixlen)
         if not isinstance(prefix, int) or isinstance(prefix, bool) or not 8 <= prefix <= 32:
@@ -233,14 +284,15 @@ def webfarm_cluster_fencing(devices: Any, nodes: Sequence[str], winner: str, del
 
 def webfarm_cluster_disk_of(services: Any, path: str) -> str:
     """The id of the disk resource whose directory holds `path`, or '' when
-    none does: which group's disk a content root lives on.
+    none does: which group's disk a content root lives on (both paths
+    compared normalised).
 
         {{ ha_cluster_services | webfarm_cluster_disk_of('/srv/webfarm/www') }} -> 'webfarm-web-disk'
     """
-    path = str(path).rstrip("/") + "/"
+    path = _paths().normal_path(path)
     for svc in _list_of_mappings(services, SERVICES):
         disk = svc.get("disk")
-        if isinstance(disk, Mapping) and path.startswith(str(disk.get("directory", "")).rstrip("/") + "/"):
+        if isinstance(disk, Mapping) and disk.get("directory") and _inside(path, _paths().normal_path(disk["directory"])):
             return f"webfarm-{svc.get('name')}-disk"
     return ""
 

@@ -54,11 +54,15 @@ def webfarm_dns_records(
     service_name: str,
     extra: Sequence[Mapping[str, Any]] = (),
     ns_name_var: str = "dns_server_ns_name",
+    kept: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """The static records of the zone: NS at the apex for each server, an A
     record for each server's name (its webfarm_address), then the extra
     records. The service name's A records are the health checker's, so an
-    extra record there is refused.
+    extra record there is refused; so are the A records of the names in
+    ``kept``, which another owner keeps by signed update (the delegated
+    names). A CNAME must be its name's only record, and holds one name; a
+    record's ttl is a whole number of seconds, 0 to 2147483647 (RFC 2181).
 
     Example::
 
@@ -93,6 +97,8 @@ def webfarm_dns_records(
         records.append({"name": name, "type": "A", "values": [str(address)]})
     records.insert(0, {"name": "@", "type": "NS", "values": names})
     taken = {(r["name"], r["type"]) for r in records}
+    kept = [str(k).lower() for k in kept or []]
+    cnames: list[tuple[int, str]] = []
     for i, rec in enumerate(extra or []):
         if not isinstance(rec, Mapping) or "name" not in rec:
             raise _fail(f"dns_server_records[{i}] must be a mapping with name, type and values, got {rec!r}")
@@ -109,12 +115,37 @@ def webfarm_dns_records(
             raise _fail(f"dns_server_records[{i}]: {name} A belongs to the health checker (the service name)")
         if (name, rtype) in taken:
             raise _fail(f"dns_server_records[{i}]: {name} {rtype} is set twice (the name servers' own records are automatic)")
+        if name in kept and rtype == "A":
+            raise _fail(f"dns_server_records[{i}]: {name} A belongs to the name's delegated owner (dns_server_delegated_names)")
         taken.add((name, rtype))
         out = {"name": name, "type": rtype, "values": [values] if isinstance(values, str) else list(values)}
+        if rtype == "CNAME":
+            if len(out["values"]) != 1:
+                raise _fail(f"dns_server_records[{i}] ({name} CNAME) has {len(out['values'])} values: a CNAME names one target")
+            cnames.append((i, name))
         if "ttl" in rec:
-            out["ttl"] = rec["ttl"]
+            out["ttl"] = _ttl(rec["ttl"], f"dns_server_records[{i}] ({name} {rtype})")
         records.append(out)
+    for i, name in cnames:
+        beside = sorted({r["type"] for r in records if r["name"] == name and r["type"] != "CNAME"})
+        owner = ("the health checker's A records (the service name)" if name == service_name.lower()
+                 else "the A record its delegated owner keeps" if name in kept
+                 else f"its {', '.join(beside)} record{'s' if len(beside) > 1 else ''}" if beside else "")
+        if owner:
+            raise _fail(f"dns_server_records[{i}]: {name} CNAME sits beside {owner}: a CNAME must be the only record of "
+                        "its name (RFC 1034); give the alias a name of its own")
     return records
+
+
+def _ttl(value: Any, where: str) -> int:
+    """A record's TTL as an int, or an error naming the record."""
+    try:
+        ttl = int(str(value).strip()) if not isinstance(value, (bool, float)) else None
+    except ValueError:
+        ttl = None
+    if ttl is None or not 0 <= ttl <= 2147483647:
+        raise _fail(f"{where}: ttl {value!r} must be a whole number of seconds, 0 to 2147483647")
+    return ttl
 
 
 class FilterModule:

@@ -202,7 +202,8 @@ def webfarm_declared_addresses(hostvars: Mapping[str, Mapping[str, Any]], hosts:
     variable owns the addresses it holds, and may hold them on several hosts
     (a group's variable reaches each member). Two hosts with one address, a
     host address used as a VIP, or one VIP in two variables raise
-    AnsibleFilterError naming both owners. Hosts without an address of their
+    AnsibleFilterError naming both owners and the fix (a host's
+    ``webfarm_address``). Hosts without an address of their
     own (``localhost``, a host reached by name) are skipped.
     """
     name_ = "webfarm_declared_addresses"
@@ -211,8 +212,14 @@ def webfarm_declared_addresses(hostvars: Mapping[str, Mapping[str, Any]], hosts:
     owner: dict[str, str] = {}
 
     def claim(address: str, who: str) -> None:
-        if owner.get(address, who) != who:
-            raise _fail(name_, f"{owner[address]} and {who} both claim the address {address}: each address needs one owner")
+        first = owner.get(address, who)
+        if first != who:
+            owning_hosts = [o for o in (first, who) if o.startswith("host ")]
+            fix = (f"give each host its own {ADDRESS_VAR}" if len(owning_hosts) == 2
+                   else f"give {owning_hosts[0]} another {ADDRESS_VAR}, or {who if owning_hosts[0] == first else first} "
+                        "another address"
+                   if owning_hosts else "keep each virtual IP in one variable")
+            raise _fail(name_, f"{first} and {who} both claim the address {address}: each address needs one owner; {fix}")
         owner[address] = who
 
     for name in map(str, hosts):

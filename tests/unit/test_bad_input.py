@@ -24,7 +24,8 @@ def assert_stopped(out: subprocess.CompletedProcess[str], message: str) -> None:
 
 def test_duplicate_addresses_stop_the_play(tmp_path):
     out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"}, {"webfarm_address": "10.213.0.11"})
-    assert_stopped(out, "host 'web1' and host 'web2' both claim the address 10.213.0.11")
+    assert_stopped(out, "host 'web1' and host 'web2' both claim the address 10.213.0.11: each address needs one owner; "
+                        "give each host its own webfarm_address")
 
 
 def test_invalid_address_stops_the_play(tmp_path):
@@ -35,7 +36,7 @@ def test_invalid_address_stops_the_play(tmp_path):
 @pytest.mark.parametrize("var, value, message", [
     ("web_node_port", 70000, 'web_node_port = "70000": must be a TCP port, 1-65535'),
     ("web_node_header", "X Served By", 'web_node_header = "X Served By": takes letters, digits and \'-\' only'),
-    ("web_node_content_root", "/", 'web_node_content_root = "/": must be an absolute path other than /'),
+    ("web_node_content_root", "/", 'web_node_content_root = "/": is /, the whole file system'),
     ("web_node_port", "http", "argument 'web_node_port' is of type str and we were unable to convert to int"),
     ("web_node_name", "web 2", 'web_node_name = "web 2": takes letters, digits'),
     ("web_node_maintenance", "sometimes", "web_node_maintenance"),
@@ -48,7 +49,8 @@ def test_bad_role_input_is_named(tmp_path, var, value, message):
 def test_a_virtual_ip_on_a_host_address_stops_the_play(tmp_path):
     out = run_web_farm(tmp_path, {"webfarm_address": "10.213.0.11"},
                        {"webfarm_address": "10.213.0.12", "demo_vips": ["10.213.0.11"]})
-    assert_stopped(out, "host 'web1' and demo_vips both claim the address 10.213.0.11")
+    assert_stopped(out, "host 'web1' and demo_vips both claim the address 10.213.0.11: each address needs one owner; "
+                        "give host 'web1' another webfarm_address, or demo_vips another address")
 
 
 def test_every_bad_value_is_named_at_once(tmp_path):

@@ -8,6 +8,8 @@ from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
 
 SERVICE = {"name": "web", "vip": "10.213.0.210", "dns_name": "web-ha", "agent": {"type": "nginx"},
            "disk": {"device": "/srv/webfarm-disk", "directory": "/srv/webfarm", "fstype": "none", "options": "bind"}}
+STORE = {"name": "store", "vip": "10.213.0.211", "service": "redis-server",
+         "disk": {"device": "/srv/webfarm-store-disk", "directory": "/srv/webfarm-store", "fstype": "none", "options": "bind"}}
 DEVICE = {"agent": "fence_ipmilan", "params": {"ip": "192.0.2.1"}}
 GOOD = {
     "ha_cluster_hacluster_password": "a-good-long-password",
@@ -45,7 +47,29 @@ def test_good_input_passes_the_checks(tmp_path):
      "vip 10.213.9.210 is outside the nodes' subnet 10.213.0.0/24"),
     ({"ha_cluster_services": [{**SERVICE, "vip": "10.213.0.42"}]}, "host 'node2' and ha_cluster_services both claim the address"),
     ({"ha_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/"}}]},
-     "disk.directory '/' must be an absolute path other than /"),
+     "ha_cluster_services[0] (web): disk.directory '/' is /, the whole file system"),
+    # The one rule for host paths, in the issue's spellings, for the mount
+    # point and a bind mount's source.
+    ({"ha_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/."}}]},
+     "disk.directory '/.' is / once normalised, the whole file system"),
+    ({"ha_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/srv/../etc"}}]},
+     "disk.directory '/srv/../etc' must not contain a '..' segment"),
+    ({"ha_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/etc/"}}]},
+     "disk.directory '/etc/' is /etc once normalised, a system tree"),
+    ({"ha_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "device": "//var"}}]},
+     "disk.device '//var' (a bind mount's source directory) is /var once normalised, a system tree"),
+    # Two services never share a VIP, a disk or a mount point.
+    ({"ha_cluster_services": [SERVICE, {**STORE, "vip": SERVICE["vip"]}]},
+     "ha_cluster_services[1] (store): vip 10.213.0.210 is already the vip of ha_cluster_services[0] (web)"),
+    ({"ha_cluster_services": [SERVICE, {**STORE, "disk": {**STORE["disk"], "device": SERVICE["disk"]["device"]}}]},
+     "ha_cluster_services[1] (store): disk.device '/srv/webfarm-disk' is already the disk of ha_cluster_services[0] (web)"),
+    ({"ha_cluster_services": [SERVICE, {**STORE, "disk": {**STORE["disk"], "directory": "/srv/webfarm/store"}}]},
+     "ha_cluster_services[1] (store): disk.directory '/srv/webfarm/store' overlaps '/srv/webfarm', the mount point of "
+     "ha_cluster_services[0] (web)"),
+    # A fence file is written as root: inside /etc only in the role's own directory.
+    ({"ha_cluster_fence_files": [{"path": "/etc/passwd", "content": "x"}]},
+     "ha_cluster_fence_files = \"['/etc/passwd']\": every entry needs an absolute file path without spaces, in "
+     "/etc/webfarm/cluster or outside the system trees: '/etc/passwd' is inside /etc"),
     ({"ha_cluster_services": [{**SERVICE, "dns_name": "web ha"}]}, "dns_name 'web ha' is not a valid DNS name"),
     ({"ha_cluster_fence_devices": [{**DEVICE, "name": "node1", "hosts": []}, {**DEVICE, "name": "node2", "hosts": ["node2"]}]},
      "ha_cluster_fence_devices[0] (node1): hosts must list the cluster nodes this device fences"),
@@ -80,3 +104,25 @@ def test_fencing_off_is_allowed_only_acknowledged_and_then_warns(tmp_path):
 
 def test_a_network_name_without_a_dns_server_is_refused(tmp_path):
     assert_stopped_before_changes(run_ap(tmp_path, dns=False), ["dns_name 'web-ha' needs ha_cluster_dns_zone"], FIRST_CHANGES)
+
+
+def test_two_services_and_fence_files_of_the_roles_own_pass_the_checks(tmp_path):
+    out = run_ap(tmp_path, ha_cluster_services=[SERVICE, STORE],
+                 ha_cluster_fence_files=[{"path": "/etc/webfarm/cluster/fence-client.crt", "content": "x"},
+                                         {"path": "/root/.aws/credentials", "content": "y"}])
+    assert "Find the web node packages that are not installed yet" in out.stdout, out.stdout[-3000:]
+
+
+def test_placeholders_left_for_the_secrets_are_refused_by_name(tmp_path):
+    # Each long enough, or base64, for the role's other checks.
+    placeholders = {"ha_cluster_hacluster_password": "CHANGE-ME-PLEASE", "ha_cluster_corosync_authkey": "CHANGE-ME" * 15,
+                    "ha_cluster_dns_key_secret": "changemechangemechangeme",
+                    "ha_cluster_fence_devices": [{**DEVICE, "name": f"node{i}", "hosts": [f"node{i}"],
+                                                  "params": {**DEVICE["params"], "password": "REPLACE_ME"}} for i in (1, 2)]}
+    out = run_ap(tmp_path, **placeholders)
+    assert_stopped_before_changes(out, [
+        "ha_cluster_hacluster_password, ha_cluster_corosync_authkey, ha_cluster_dns_key_secret, "
+        'ha_cluster_fence_devices[0].params.password, ha_cluster_fence_devices[1].params.password = "(hidden)": '
+        "still hold a placeholder"], FIRST_CHANGES)
+    for secret in ("CHANGE-ME-PLEASE", "CHANGE-ME" * 2, "changemechangemechangeme", "REPLACE_ME"):
+        assert secret not in out.stdout + out.stderr, "a secret was printed"

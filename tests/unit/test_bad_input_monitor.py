@@ -10,7 +10,10 @@ from test_bad_input_web_farm import FIRST_CHANGES, run_wf
 from toolkit.playbook import assert_stopped_before_changes
 
 MONITOR = {"monitor": {"mon1": {"webfarm_address": "10.213.0.71"}}}
-GOOD = {"farm_monitor_store_password": "m" * 20}
+# The monitor reads the content master's push over SSH: it needs its key.
+GOOD = {"farm_monitor_store_password": "m" * 20,
+        "farm_monitor_ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
+        "farm_monitor_ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Q= monitor"}
 
 
 def run_mon(tmp_path, **overrides):
@@ -32,6 +35,14 @@ def test_good_monitor_settings_pass_the_checks(tmp_path):
     ({"farm_monitor_topologies": ["web_farm", "cdn"]}, "farm_monitor_topologies"),
     ({"farm_monitor_skip_hosts": ["web9"]}, "farm_monitor_skip_hosts: 'web9' is not a host of a watched topology"),
     ({"farm_monitor_store_password": "short"}, 'farm_monitor_store_password = "(hidden, 5 characters)"'),
+    # Each reading may take the timeout: never longer than the interval.
+    ({"farm_monitor_timeout": 2.0, "farm_monitor_interval": 1.0},
+     'farm_monitor_timeout = "2.0": must be 0.1 to 10 seconds and at most farm_monitor_interval (1.0)'),
+    # Long enough for the length check, but the example's placeholder.
+    ({"farm_monitor_store_password": "CHANGE-ME-CHANGE-ME"},
+     'farm_monitor_store_password = "(hidden)": still holds a placeholder'),
 ])
 def test_bad_monitor_settings_stop_the_play_naming_the_variable(tmp_path, overrides, message):
-    assert_stopped_before_changes(run_mon(tmp_path, **overrides), [message], FIRST_CHANGES)
+    out = run_mon(tmp_path, **overrides)
+    assert_stopped_before_changes(out, [message], FIRST_CHANGES)
+    assert "CHANGE-ME-CHANGE-ME" not in out.stdout + out.stderr, "a secret was printed"

@@ -51,6 +51,20 @@ def test_good_input_passes_the_checks(tmp_path):
     ({"lb_haproxy_check_rise": 0}, 'lb_haproxy_check_rise = "0": must be 1 or more checks'),
     ({"lb_haproxy_check_fall": -1}, 'lb_haproxy_check_fall = "-1": must be 1 or more checks'),
     ({"lb_haproxy_stats_password": ""}, "lb_haproxy_stats_password"),
+    # haproxy.cfg reads '#' as a comment and quotes or '\\' as quoting: a
+    # password holding one would not be the password HAProxy checks.
+    ({"lb_haproxy_stats_password": "a-good-long#password"},
+     'lb_haproxy_stats_password = "(hidden)": must be 12 or more printable characters without spaces, \'#\', quotes'),
+    ({"lb_haproxy_stats_password": 'a-good-long"password'}, 'lb_haproxy_stats_password = "(hidden)": must be 12 or more'),
+    ({"lb_haproxy_stats_password": "a-good-long'password"}, 'lb_haproxy_stats_password = "(hidden)": must be 12 or more'),
+    ({"lb_haproxy_stats_password": "a-good-long\\password"}, 'lb_haproxy_stats_password = "(hidden)": must be 12 or more'),
+    ({"lb_haproxy_stats_password": "REPLACE-WITH-A-PASSWORD"},
+     'lb_haproxy_stats_password = "(hidden)": still holds a placeholder (CHANGE-ME, TODO, REPLACE...)'),
+    # The runtime API's socket: the one rule for host paths.
+    ({"lb_haproxy_runtime_socket": "/etc/passwd"}, 'lb_haproxy_runtime_socket = "/etc/passwd": is inside /etc'),
+    ({"lb_haproxy_runtime_socket": "/run/../etc/haproxy.sock"},
+     'lb_haproxy_runtime_socket = "/run/../etc/haproxy.sock": must not contain a \'..\' segment'),
+    ({"lb_haproxy_runtime_socket": "//run/"}, 'lb_haproxy_runtime_socket = "//run/": is /run once normalised, a system tree'),
     ({"lb_keepalived_vips": [{"address": "10.213.9.200", "router_id": 51}]}, "outside the balancers' subnet 10.213.0.0/24"),
     ({"lb_keepalived_vips": [{"address": "10.213.0.200", "router_id": 51}, {"address": "10.213.0.200", "router_id": 52}]},
      "already lb_keepalived_vips[0]"),
@@ -61,7 +75,10 @@ def test_good_input_passes_the_checks(tmp_path):
     ({"lb_keepalived_advert_interval": 0}, 'lb_keepalived_advert_interval = "0": must be more than 0'),
 ])
 def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, message):
-    assert_stopped(run_nlb(tmp_path, **overrides), message)
+    out = run_nlb(tmp_path, **overrides)
+    assert_stopped(out, message)
+    password = overrides.get("lb_haproxy_stats_password")
+    assert not password or password not in out.stdout + out.stderr, "the password was printed"
 
 
 def test_one_balancer_needs_the_explicit_switch(tmp_path):

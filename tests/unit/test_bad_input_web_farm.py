@@ -1,11 +1,9 @@
 """A wrong inventory stops the web_farm playbook before any host changes,
 naming the variable: the content master, the content roots, the session
-backend, the store's password and address (check mode against `local`
-hosts; the store's subnet is read from this machine's own addresses)."""
+backend, the store's password and address, every host path, placeholders
+left for secrets (check mode against `local` hosts; the store's subnet is
+given, so nothing depends on this machine's own addresses)."""
 from __future__ import annotations
-
-import ipaddress
-import subprocess
 
 import pytest
 
@@ -17,18 +15,9 @@ PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3RrZXl0ZXN0a2V5dGVzdGtleX
 # web nodes', the content master's.
 FIRST_CHANGES = ("Create the drop-in directory of Redis's unit", "Install the web node packages", "Install the site checker",
                  "Create the app's user", "Install lsyncd, rsync and the SSH client", "Web farm | create the published tree")
-
-
-def this_machines_address() -> str:
-    """An address of one of this machine's own subnets: a store address the
-    check accepts here (nothing is sent to it)."""
-    out = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        cidr = line.split()[3]
-        iface = ipaddress.IPv4Interface(cidr)
-        if not iface.ip.is_loopback:
-            return str(iface.ip)
-    pytest.skip("this machine has no IPv4 address besides loopback")
+# The store's address in the subnet the inventory gives it (not read from
+# this machine, which may have loopback only).
+STORE = {"session_store_address": "10.213.0.61", "session_store_network": "10.213.0.0/24"}
 
 
 def run_wf(tmp_path, content=True, sessions=True, groups=None, **overrides):
@@ -38,8 +27,7 @@ def run_wf(tmp_path, content=True, sessions=True, groups=None, **overrides):
         groups.setdefault("content", {"content1": {"webfarm_address": "10.213.0.51"}})
     if sessions:
         groups.setdefault("sessions", {"store1": {"webfarm_address": "10.213.0.61"}})
-    variables = {"content_sync_ssh_private_key": PRIVATE_KEY, "session_store_password": "p" * 24,
-                 "session_store_address": this_machines_address(),
+    variables = {"content_sync_ssh_private_key": PRIVATE_KEY, "session_store_password": "p" * 24, **STORE,
                  **({"web_node_content_sync_public_key": PUBLIC_KEY} if content else {}), **overrides}
     return check_on_local_hosts(tmp_path, "web_farm.yml", groups, variables)
 
@@ -56,15 +44,22 @@ def test_a_farm_without_master_or_store_passes_the_checks_with_memory_sessions(t
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"content_sync_source": "/"}, 'content_sync_source = "/": must be an absolute path other than /'),
-    ({"content_sync_source": "srv/content"}, 'content_sync_source = "srv/content": must be an absolute path other than /'),
-    ({"web_node_content_root": "/"}, 'web_node_content_root = "/": must be an absolute path other than /'),
-    ({"web_node_content_root": "www"}, 'web_node_content_root = "www": must be an absolute path other than /'),
+    ({"content_sync_source": "/"}, 'content_sync_source = "/": is /, the whole file system'),
+    ({"content_sync_source": "srv/content"}, 'content_sync_source = "srv/content": must be an absolute path'),
+    ({"content_sync_source": "/srv/content/"}, 'content_sync_source = "/srv/content/": must be an absolute path without spaces, '
+                                               "quotes or a trailing /"),
+    ({"web_node_content_root": "/"}, 'web_node_content_root = "/": is /, the whole file system'),
+    ({"web_node_content_root": "www"}, 'web_node_content_root = "www": must be an absolute path'),
     ({"session_app_backend": "sql"}, "session_app_backend"),
     ({"session_store_password": ""}, 'session_store_password = "": must be 16 characters or more'),
     ({"session_store_password": "p" * 15}, 'session_store_password = "(hidden, 15 characters)": must be 16 characters or more'),
     ({"session_store_password": "p" * 16 + '"'}, "without spaces, quotes or backslashes"),
-    ({"session_store_address": "203.0.113.5"}, 'session_store_address = "203.0.113.5": must be an IPv4 address in the subnet'),
+    ({"session_store_address": "203.0.113.5"},
+     'session_store_address = "203.0.113.5": must be an IPv4 address in session_store_network (10.213.0.0/24)'),
+    # Without session_store_network the subnets are read from the host: no
+    # machine running these tests holds the documentation range 203.0.113.0/24.
+    ({"session_store_address": "203.0.113.5", "session_store_network": ""},
+     "session_store_address = \"203.0.113.5\": must be an IPv4 address in the subnet of one of this host's addresses"),
     ({"session_store_address": "store.example"}, 'session_store_address = "store.example": must be an IPv4 address'),
     ({"content_sync_ssh_private_key": "CHANGE-ME"}, 'content_sync_ssh_private_key = "(hidden)": must be an OpenSSH private key'),
     ({"web_node_content_sync_public_key": "not a key"}, "web_node_content_sync_public_key"),
@@ -74,6 +69,40 @@ def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, messa
     assert_stopped_before_changes(run_wf(tmp_path, **overrides), [message], FIRST_CHANGES)
 
 
+# Every host path the web farm's roles take, in the issue's spellings of /
+# and of a system tree: normalised, then checked by the one rule of
+# filter_plugins/webfarm_paths.py (tests/unit/test_filter_webfarm_paths.py
+# has every spelling; here each variable is shown wired to it).
+@pytest.mark.parametrize("var, value, problem", [
+    ("content_sync_source", "/.", "is / once normalised, the whole file system"),
+    ("content_sync_source", "/srv/../etc", "must not contain a '..' segment"),
+    ("content_sync_source", "/home", "is /home, a system tree"),
+    ("web_node_content_root", "/etc", "is /etc, a system tree"),
+    ("web_node_content_root", "//usr/share/nginx", "is inside /usr (/usr/share/nginx once normalised)"),
+    ("web_node_maintenance_file", "/etc/passwd", "is inside /etc (/etc/passwd), a system tree webfarm never writes into"),
+    ("web_node_maintenance_file", "//", "is / once normalised, the whole file system"),
+    ("session_store_data_dir", "/var", "is /var, a system tree"),
+    ("session_store_data_dir", "/etc/redis/data", "is inside /etc"),
+])
+def test_a_host_path_never_points_at_the_system(tmp_path, var, value, problem):
+    assert_stopped_before_changes(run_wf(tmp_path, **{var: value}), [f'{var} = "{value}": {problem}'], FIRST_CHANGES)
+
+
+# Placeholders the example inventory leaves, in forms the other checks let
+# through (long enough, a key's shape): named, and a secret never printed.
+@pytest.mark.parametrize("var, placeholder, shown", [
+    ("session_store_password", "CHANGE-ME-CHANGE-ME", False),
+    ("content_sync_ssh_private_key", "-----BEGIN OPENSSH PRIVATE KEY-----\nChangeMe-ChangeMe\n-----END OPENSSH PRIVATE KEY-----",
+     False),
+    ("web_node_content_sync_public_key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIChangeMeChangeMeChangeMe content sync", True),
+])
+def test_a_placeholder_left_for_a_secret_is_refused_by_name(tmp_path, var, placeholder, shown):
+    out = run_wf(tmp_path, **{var: placeholder})
+    assert_stopped_before_changes(out, [f'{var} = "(hidden)": still holds a placeholder'], FIRST_CHANGES)
+    if not shown:
+        assert "ChangeMe-ChangeMe" not in out.stdout + out.stderr and placeholder not in out.stdout + out.stderr
+
+
 def test_the_content_master_is_not_a_web_node(tmp_path):
     groups = {"web_farm": {"web1": {"webfarm_address": "10.213.0.11"}, "web2": {"webfarm_address": "10.213.0.12"}},
               "content": {"web1": {}}}
@@ -81,12 +110,19 @@ def test_the_content_master_is_not_a_web_node(tmp_path):
                                   FIRST_CHANGES)
 
 
-def test_the_content_master_pushes_to_inventory_hosts_only(tmp_path):
+@pytest.mark.parametrize("targets, message", [
+    ([{"name": "web9", "address": "10.213.0.19"}], "names hosts that are not in the inventory"),
+    ([{"name": "web1", "address": "10.213.0.11"}, {"name": "web1", "address": "10.213.0.11"}],
+     'content_sync_targets = "[\'web1\', \'web1\']": names a node twice'),
+    ([{"name": "web1", "address": "10.213.0.11"}, {"name": "web2", "address": "10.213.0.11"}],
+     'content_sync_targets = "[\'10.213.0.11\', \'10.213.0.11\']": gives one address to two nodes'),
+])
+def test_the_content_master_pushes_to_each_inventory_host_once(tmp_path, targets, message):
     run_wf(tmp_path)  # writes the inventory
     # The playbook derives the targets from web_farm; only extra vars override that.
     out = run_playbook(tmp_path / "hosts.yml", "web_farm.yml", check=True, timeout=180,
-                       extra_vars={"content_sync_targets": [{"name": "web9", "address": "10.213.0.19"}]})
-    assert_stopped_before_changes(out, ["content_sync_targets", "names hosts that are not in the inventory"], FIRST_CHANGES)
+                       extra_vars={"content_sync_targets": targets})
+    assert_stopped_before_changes(out, ["content_sync_targets", message], FIRST_CHANGES)
 
 
 def test_a_master_key_without_a_master_is_refused(tmp_path):

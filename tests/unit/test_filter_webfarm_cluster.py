@@ -58,6 +58,10 @@ def test_the_disk_holding_a_path_is_found():
     assert webfarm_cluster_disk_of([other, WEB], "/srv/webfarm") == "webfarm-web-disk"
     assert webfarm_cluster_disk_of([other, WEB], "/srv/webfarmer") == ""
     assert webfarm_cluster_disk_of([], "/srv/webfarm") == ""
+    # Compared normalised, either side.
+    assert webfarm_cluster_disk_of([other, WEB], "/srv//webfarm/./www/") == "webfarm-web-disk"
+    assert webfarm_cluster_disk_of([{**WEB, "disk": {**WEB["disk"], "directory": "/srv/webfarm/"}}], "/srv/webfarm/www") \
+        == "webfarm-web-disk"
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -71,8 +75,21 @@ def test_the_disk_holding_a_path_is_found():
     ({"dns_name": "-web"}, "dns_name '-web' is not a valid DNS name"),
     ({"dns_name": "web.webfarm.test"}, "one label of letters, digits and '-', relative to the zone"),
     ({"disk": {"device": "/srv/d", "directory": "/", "fstype": "ext4"}},
-     "disk.directory '/' must be an absolute path other than /"),
-    ({"disk": {"device": "/srv/d", "directory": "srv/webfarm", "fstype": "ext4"}}, "disk.directory 'srv/webfarm'"),
+     r"\(web\): disk.directory '/' is /, the whole file system"),
+    ({"disk": {"device": "/srv/d", "directory": "srv/webfarm", "fstype": "ext4"}},
+     "disk.directory 'srv/webfarm' must be an absolute path"),
+    # The one rule for host paths (filter_plugins/webfarm_paths.py), in any spelling.
+    ({"disk": {"device": "/dev/sdb", "directory": "/.", "fstype": "xfs"}}, "disk.directory '/.' is / once normalised"),
+    ({"disk": {"device": "/dev/sdb", "directory": "//etc/", "fstype": "xfs"}}, "disk.directory '//etc/' is /etc once normalised"),
+    ({"disk": {"device": "/dev/sdb", "directory": "/var", "fstype": "xfs"}}, "disk.directory '/var' is /var, a system tree"),
+    ({"disk": {"device": "/dev/sdb", "directory": "/srv/../etc", "fstype": "xfs"}}, "must not contain a '..' segment"),
+    ({"disk": {"device": "/dev/sdb", "directory": "/usr/share/web", "fstype": "xfs"}},
+     "disk.directory '/usr/share/web' is inside /usr"),
+    # A bind mount's source is a directory of the node too; a block device is not.
+    ({"disk": {"device": "/etc", "directory": "/srv/webfarm", "fstype": "none", "options": "bind"}},
+     r"disk.device '/etc' \(a bind mount's source directory\) is /etc, a system tree"),
+    ({"disk": {"device": "/srv/../root", "directory": "/srv/webfarm", "fstype": "xfs", "options": "rw,bind"}},
+     r"disk.device '/srv/../root' \(a bind mount's source directory\) must not contain a '..' segment"),
     ({"disk": {"device": "/", "directory": "/srv/webfarm", "fstype": "none"}}, "disk.device '/' must name"),
     ({"disk": {"device": "/dev/sdb", "directory": "/srv/webfarm", "fstype": ""}}, "disk.fstype '' must be"),
     ({"disk": {"device": "/dev/sdb", "directory": "/srv/w", "fstype": "xfs", "size": 1}}, "disk has unknown keys"),
@@ -82,6 +99,38 @@ def test_the_disk_holding_a_path_is_found():
 def test_a_bad_service_is_refused_naming_the_variable_and_entry(change, message):
     with pytest.raises(AnsibleFilterError, match=message):
         services({**WEB, **change})
+
+
+def test_a_block_device_may_live_in_dev_and_a_mount_point_in_var():
+    (group,) = services({**WEB, "disk": {"device": "/dev/disk/by-label/webfarm", "directory": "/var/lib/webfarm/www",
+                                         "fstype": "xfs"}})
+    assert group["group"][0]["params"]["device"] == "/dev/disk/by-label/webfarm"
+
+
+STORE = {"name": "store", "vip": "10.213.0.211", "service": "redis-server",
+         "disk": {"device": "/srv/webfarm-store-disk", "directory": "/srv/webfarm-store", "fstype": "none", "options": "bind"}}
+
+
+def test_two_services_on_neighbouring_directories_are_fine():
+    assert [g["id"] for g in services(WEB, STORE)] == ["webfarm-web", "webfarm-store"]
+
+
+@pytest.mark.parametrize("store, message", [
+    ({"vip": "10.213.0.210"},
+     r"ha_cluster_services\[1\] \(store\): vip 10.213.0.210 is already the vip of ha_cluster_services\[0\] \(web\)"),
+    ({"vip": "10.213.0.210/24"}, r"\(store\): vip 10.213.0.210 is already the vip of ha_cluster_services\[0\] \(web\)"),
+    ({"disk": {**STORE["disk"], "device": "/srv/webfarm-disk"}},
+     r"\(store\): disk.device '/srv/webfarm-disk' is already the disk of ha_cluster_services\[0\] \(web\)"),
+    ({"disk": {**STORE["disk"], "device": "/srv//webfarm-disk/"}}, "disk.device '/srv/webfarm-disk' is already the disk of"),
+    ({"disk": {"device": "/dev/sdb", "directory": "/srv/webfarm", "fstype": "xfs"}},
+     r"\(store\): disk.directory '/srv/webfarm' overlaps '/srv/webfarm', the mount point of ha_cluster_services\[0\] \(web\)"),
+    ({"disk": {"device": "/dev/sdb", "directory": "/srv/webfarm/store", "fstype": "xfs"}},
+     "disk.directory '/srv/webfarm/store' overlaps '/srv/webfarm'"),
+    ({"disk": {"device": "/dev/sdb", "directory": "/srv", "fstype": "xfs"}}, "disk.directory '/srv' overlaps '/srv/webfarm'"),
+])
+def test_two_services_never_share_a_vip_or_a_disk(store, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        services(WEB, {**STORE, **store})
 
 
 def test_names_are_unique_and_dns_names_need_the_zone():

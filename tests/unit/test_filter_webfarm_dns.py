@@ -45,6 +45,46 @@ def test_bad_zone_data_is_named(zone, service, extra, message):
         webfarm_dns_records(["dns1", "dns2"], HOSTVARS, zone, service, extra)
 
 
+@pytest.mark.parametrize("extra, kept, message", [
+    # A CNAME is its name's only record (RFC 1034): beside another extra
+    # record, a name server's own, the apex's NS, the service name's A
+    # records (the health checker's) or a delegated name's (the cluster's).
+    ([{"name": "shop", "type": "CNAME", "value": "www"}, {"name": "shop", "type": "TXT", "value": "x"}], [],
+     r"dns_server_records\[0\]: shop CNAME sits beside its TXT record: a CNAME must be the only record of its name"),
+    ([{"name": "shop", "type": "MX", "value": "10 mail"}, {"name": "shop", "type": "A", "value": "10.213.0.5"},
+      {"name": "Shop", "type": "cname", "value": "www"}], [],
+     r"dns_server_records\[2\]: shop CNAME sits beside its A, MX records"),
+    ([{"name": "dns1", "type": "CNAME", "value": "www"}], [], "dns1 CNAME sits beside its A record"),
+    ([{"name": "@", "type": "CNAME", "value": "www"}], [], "@ CNAME sits beside its NS record"),
+    ([{"name": "www", "type": "CNAME", "value": "shop"}], [], "www CNAME sits beside the health checker's A records"),
+    ([{"name": "web-ha", "type": "CNAME", "value": "www"}], ["web-ha"],
+     "web-ha CNAME sits beside the A record its delegated owner"),
+    ([{"name": "web-ha", "type": "A", "value": "10.213.0.9"}], ["web-ha"], "web-ha A belongs to the name's delegated owner"),
+    ([{"name": "shop", "type": "CNAME", "values": ["www", "lb"]}], [], r"\(shop CNAME\) has 2 values: a CNAME names one target"),
+    # A record's TTL: whole seconds, 0 or more.
+    ([{"name": "vip", "value": "10.213.0.200", "ttl": -5}], [],
+     r"dns_server_records\[0\] \(vip A\): ttl -5 must be a whole number"),
+    ([{"name": "vip", "value": "10.213.0.200", "ttl": "-1"}], [], "ttl '-1' must be a whole number of seconds, 0 to 2147483647"),
+    ([{"name": "vip", "value": "10.213.0.200", "ttl": 2 ** 31}], [], "ttl 2147483648 must be"),
+    ([{"name": "vip", "value": "10.213.0.200", "ttl": "soon"}], [], "ttl 'soon' must be"),
+    ([{"name": "vip", "value": "10.213.0.200", "ttl": 1.5}], [], "ttl 1.5 must be"),
+    ([{"name": "vip", "value": "10.213.0.200", "ttl": True}], [], "ttl True must be"),
+])
+def test_records_that_cannot_be_served_are_refused(extra, kept, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        webfarm_dns_records(["dns1", "dns2"], HOSTVARS, "webfarm.test", "www", extra, kept=kept)
+
+
+def test_a_cname_of_its_own_and_a_zero_or_textual_ttl_pass():
+    records = webfarm_dns_records(["dns1"], HOSTVARS, "webfarm.test", "www",
+                                  [{"name": "shop", "type": "CNAME", "value": "www", "ttl": 0},
+                                   {"name": "web-ha-alias", "type": "CNAME", "value": "web-ha"},
+                                   {"name": "vip", "value": "10.213.0.200", "ttl": "60"}], kept=["web-ha"])
+    assert records[-3:] == [{"name": "shop", "type": "CNAME", "values": ["www"], "ttl": 0},
+                            {"name": "web-ha-alias", "type": "CNAME", "values": ["web-ha"]},
+                            {"name": "vip", "type": "A", "values": ["10.213.0.200"], "ttl": 60}]
+
+
 def test_name_servers_must_be_inventory_hosts_with_addresses():
     with pytest.raises(AnsibleFilterError, match="the name server 'dns9' is not in the inventory"):
         webfarm_dns_records(["dns1", "dns9"], HOSTVARS, "webfarm.test", "www")

@@ -143,11 +143,16 @@ def test_declared_addresses_name_their_owners():
 
 
 @pytest.mark.parametrize("extra, message", [
-    ({"webfarm_address": "10.213.0.11"}, r"host 'web1' and host 'x' both claim the address 10\.213\.0\.11"),
-    ({"webfarm_address": "10.213.0.50", "cluster_vip": "10.213.0.12"}, r"host 'web2' and cluster_vip both claim"),
-    ({"webfarm_address": "10.213.0.50", "cluster_vip": "10.213.0.200"}, r"nlb_vips and cluster_vip both claim .*10\.213\.0\.200"),
+    ({"webfarm_address": "10.213.0.11"}, r"host 'web1' and host 'x' both claim the address 10\.213\.0\.11: each address needs "
+                                         "one owner; give each host its own webfarm_address"),
+    ({"ansible_host": "10.213.0.11"}, r"host 'web1' and host 'x' both claim .*give each host its own webfarm_address"),
+    ({"webfarm_address": "10.213.0.50", "cluster_vip": "10.213.0.12"},
+     r"host 'web2' and cluster_vip both claim .*; give host 'web2' another webfarm_address, or cluster_vip another address"),
+    ({"webfarm_address": "10.213.0.50", "cluster_vip": "10.213.0.200"},
+     r"nlb_vips and cluster_vip both claim .*10\.213\.0\.200: each address needs one owner; "
+     "keep each virtual IP in one variable"),
     ({"webfarm_address": "10.213.0.50", "ha_cluster_services": [{"name": "web", "vip": "10.213.0.13/24"}]},
-     r"host 'web3' and ha_cluster_services both claim the address 10\.213\.0\.13"),
+     r"host 'web3' and ha_cluster_services both claim the address 10\.213\.0\.13: .*give host 'web3' another webfarm_address"),
 ])
 def test_an_address_with_two_owners_is_refused(extra, message):
     hostvars = {**HOSTVARS, "lb1": LB, "x": extra}

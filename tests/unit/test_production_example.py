@@ -22,6 +22,7 @@ SECRETS = {**{f"dns_server_{key}_key_secret": SECRET for key in ("transfer", "ad
            "lb_haproxy_stats_password": "a-good-long-password",
            "ha_cluster_hacluster_password": "a-good-long-password", "ha_cluster_corosync_authkey": "k" * 128,
            "ha_cluster_dns_key_secret": SECRET, "session_store_password": "a-good-long-store-password",
+           "vault_ipmi_password": "a-good-ipmi-password",
            "content_sync_ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
            "web_node_content_sync_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Q= content sync"}
 _NOW = datetime.datetime.now(datetime.UTC)
@@ -31,7 +32,8 @@ SECRETS["lb_haproxy_tls_certificates"] = [{"name": "www", "certificate": _PAIR["
 # Every topology playbook checks the monitor's settings first.
 MONITOR = {"farm_monitor_stats_password": "a-good-long-password", "farm_monitor_store_password": "a-good-long-store-password",
            "farm_monitor_ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
-           "farm_monitor_ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Q= monitor"}
+           "farm_monitor_ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Q= monitor",
+           "farm_monitor_page_users": [{"user": "viewer", "password": "a-good-long-password"}]}
 # This machine holds no balancer or cluster address: say which interface and subnet.
 BALANCERS = {"lb_keepalived_interface": "eth0", "lb_keepalived_network": "198.51.100.0/24",
              "ha_cluster_network": "198.51.100.0/24", "session_store_network": "198.51.100.0/24"}
@@ -56,17 +58,21 @@ def test_the_example_passes_every_check(playbook, first_change):
     ("nlb.yml", "lb_haproxy_stats_password", "Give HAProxy's unit its file limit"),
     ("nlb.yml", "lb_haproxy_tls_certificates[0].certificate", "Give HAProxy's unit its file limit"),
     ("active_passive.yml", "ha_cluster_hacluster_password", "Install the web node packages"),
+    # The fence devices' IPMI password, a placeholder inside a device's params.
+    ("active_passive.yml", "ha_cluster_fence_devices[0].params.password", "Install the web node packages"),
     ("rr_dns.yml", "dns_server_delegated_names", "Install BIND"),
     ("web_farm.yml", "session_store_password", "Create the drop-in directory of Redis's unit"),
     # The monitor's settings are checked first by every topology playbook.
     ("nlb.yml", "farm_monitor_stats_password", "Give HAProxy's unit its file limit"),
     ("monitor.yml", "farm_monitor_ssh_private_key", "Find the monitor's packages that are not installed yet"),
+    ("monitor.yml", "farm_monitor_page_users", "Find the monitor's packages that are not installed yet"),
 ])
 def test_the_placeholder_secrets_are_refused_by_name(playbook, secret, first_change):
     # Every other secret given: only this placeholder is left to stop the play.
     monitor = {} if secret.startswith("farm_monitor_") else MONITOR
     # (The delegated name's key is the cluster's placeholder ha_cluster_dns_key_secret.)
-    withheld = {"dns_server_delegated_names": "ha_cluster_dns_key_secret"}.get(secret, secret.split("[")[0])
+    withheld = {"dns_server_delegated_names": "ha_cluster_dns_key_secret",
+                "ha_cluster_fence_devices[0].params.password": "vault_ipmi_password"}.get(secret, secret.split("[")[0])
     others = {k: v for k, v in SECRETS.items() if k != withheld}
     out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **others, **monitor, **BALANCERS}, check=True, timeout=180)
     assert out.returncode != 0

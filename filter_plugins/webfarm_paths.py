@@ -1,0 +1,135 @@
+"""webfarm path filters: one rule for every path an inventory gives a host.
+
+A role that creates, chowns, deletes or serves a path the inventory names
+(a content root, the published tree, a maintenance file, a data directory,
+a socket, a mount point) checks it with ``webfarm_path_problem`` in its
+``tasks/validate.yml``, before any host changes, and consumes it through
+``webfarm_path``. The rule:
+
+- the path is absolute, holds no control character and no ``..`` segment
+  (refused as written, before it is normalised);
+- normalised (``posixpath.normpath``, a leading ``//`` read as ``/``), it is
+  not ``/`` and not one of the system trees in ``SYSTEM_TREES``;
+- it is not inside one of the trees in ``NEVER_INSIDE`` (a content root
+  inside ``/etc`` would be ``chown -R``'d, a maintenance file at
+  ``/etc/passwd`` deleted). Inside ``/var``, ``/run``, ``/home``, ``/root``
+  and ``/tmp`` is allowed: ``/var/www/webfarm``, ``/var/lib/redis`` and
+  ``/run/haproxy/admin.sock`` are the roles' defaults.
+
+Paths read on the controller (certificate files) are not host paths and are
+not checked here.
+"""
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from collections.abc import Sequence
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+# Refused as they are (``/lib*``: /lib, /lib32, /lib64, /libx32, ...).
+SYSTEM_TREES = ("/etc", "/usr", "/bin", "/sbin", "/lib*", "/boot", "/dev", "/proc", "/sys",
+                "/run", "/var", "/root", "/home", "/tmp")
+# ... and refused with everything inside them.
+NEVER_INSIDE = ("/etc", "/usr", "/bin", "/sbin", "/lib*", "/boot", "/dev", "/proc", "/sys")
+_EXAMPLE = "use a directory of its own, such as /srv/webfarm"
+
+
+def normal_path(path: Any) -> str:
+    """``path`` normalised: ``posixpath.normpath``, with any run of leading
+    slashes read as one (POSIX keeps ``//`` apart; Linux does not).
+
+    Example::
+
+        normal_path('//srv/./webfarm/')  ->  '/srv/webfarm'
+    """
+    text = str(path)
+    if text.startswith("/"):
+        text = "/" + text.lstrip("/")
+    return posixpath.normpath(text) if text else text
+
+
+def _tree(top: str, trees: Sequence[str]) -> str:
+    """The entry of ``trees`` that the top directory ``/top`` matches, or ''."""
+    return next((tree for tree in trees if fnmatch.fnmatchcase("/" + top, tree)), "")
+
+
+def webfarm_path_problem(path: Any, allowed: Sequence[str] = ()) -> str:
+    """'' when ``path`` is a host path webfarm may own, else what is wrong,
+    as a sentence to follow ``VAR = "VALUE":``.
+
+    ``allowed`` names directories inside a system tree that the calling role
+    keeps for its own files (ha_cluster's ``/etc/webfarm/cluster``): a path
+    strictly inside one of them is not refused for being inside that tree.
+
+    Example::
+
+        {{ '/srv/../etc' | webfarm_path_problem }}
+        -> "must not contain a '..' segment: write the directory it means"
+        {{ '/etc/' | webfarm_path_problem }}
+        -> "is /etc once normalised, a system tree: use a directory of its own, such as /srv/webfarm"
+        {{ '/var/www/webfarm' | webfarm_path_problem }}  ->  ''
+    """
+    text = "" if path is None else str(path)
+    if not text.startswith("/"):
+        return "must be an absolute path (starting with /)"
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return "must not contain control characters (a newline, a tab)"
+    if ".." in text.split("/"):
+        return "must not contain a '..' segment: write the directory it means"
+    normal = normal_path(text)
+    shown = normal if normal == text else f"{normal} once normalised"
+    if normal == "/":
+        return f"is {shown}, the whole file system: {_EXAMPLE}"
+    parts = normal.split("/")[1:]
+    tree = _tree(parts[0], SYSTEM_TREES)
+    if tree and len(parts) == 1:
+        return f"is {shown}, a system tree: {_EXAMPLE}"
+    tree = _tree(parts[0], NEVER_INSIDE)
+    if tree and not any(normal.startswith(normal_path(a).rstrip("/") + "/") for a in allowed):
+        return (f"is inside /{parts[0]} ({shown}), a system tree webfarm never writes into "
+                f"or takes over: {_EXAMPLE}")
+    return ""
+
+
+def webfarm_path_problems(paths: Sequence[Any], allowed: Sequence[str] = ()) -> list[str]:
+    """What is wrong with each path of a list that ``webfarm_path_problem``
+    refuses, each as ``'PATH' PROBLEM``, in order; [] when all are fine.
+
+    Example::
+
+        {{ ha_cluster_fence_files | map(attribute='path') | webfarm_path_problems(['/etc/webfarm/cluster']) }}
+        -> ["'/etc/passwd' is inside /etc (/etc/passwd), a system tree ..."]
+    """
+    if isinstance(paths, (str, bytes)) or not isinstance(paths, Sequence):
+        raise AnsibleFilterError(f"webfarm_path_problems: expects a list of paths, got {paths!r}")
+    out = []
+    for path in paths:
+        problem = webfarm_path_problem(path, allowed)
+        if problem:
+            out.append(f"{str(path)!r} {problem}")
+    return out
+
+
+def webfarm_path(path: Any, var: str = "path", allowed: Sequence[str] = ()) -> str:
+    """``path`` normalised, for a role to consume the path it has checked;
+    a path that ``webfarm_path_problem`` refuses raises, naming ``var``.
+
+    Example::
+
+        {{ web_node_content_root | webfarm_path('web_node_content_root') }}
+        '/var/www//webfarm/'  ->  '/var/www/webfarm'
+    """
+    problem = webfarm_path_problem(path, allowed)
+    if problem:
+        raise AnsibleFilterError(f"{var} = {str(path)!r}: {problem}")
+    return normal_path(path)
+
+
+class FilterModule:
+    """webfarm path filters."""
+
+    def filters(self) -> dict[str, Any]:
+        return {"webfarm_path_problem": webfarm_path_problem, "webfarm_path_problems": webfarm_path_problems,
+                "webfarm_path": webfarm_path}
