@@ -1,7 +1,7 @@
 """webfarm monitor filter: what the farm monitor watches, read from the inventory.
 
     webfarm_monitor_targets(groups, hostvars, topologies, skip, defaults)
-      -> {"web_farm": {"nodes": [...]}, "nlb": {...}, "rr_dns": {...},
+      -> {"web_farm": {"nodes": [...], "content": [...]}, "nlb": {...}, "rr_dns": {...},
           "active_passive": {...}, "sessions": {...}}
 
 One panel per topology the monitor watches (``topologies``, an empty list
@@ -61,14 +61,16 @@ def _port(name: str, hvars: Mapping[str, Any], defaults: Mapping[str, Any], key:
         raise _fail(str(e)) from None
 
 
-def _web_farm(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any]) -> dict[str, Any]:
+def _web_farm(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any],
+              masters: Sequence[str] = ()) -> dict[str, Any]:
+    """The web nodes, and the content master (the content group's host) whose push the monitor reads."""
     nodes = []
     for n in names:
         hv = hostvars[n]
         nodes.append({"name": n, "address": _address(n, hv), "port": _port(n, hv, d, "web_node_port"),
                       "health_path": str(_var(hv, d, "web_node_health_path")),
                       "version_path": str(_var(hv, d, "web_node_content_version_path") or "")})
-    return {"nodes": nodes}
+    return {"nodes": nodes, "content": [{"name": m, "address": _address(m, hostvars[m])} for m in masters]}
 
 
 def _nlb(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,7 +146,7 @@ def monitor_targets(groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, 
     for t in chosen:
         names = [h for h in groups.get(t, []) if h not in skip]
         if t == "web_farm":
-            out[t] = _web_farm(names, hostvars, defaults)
+            out[t] = _web_farm(names, hostvars, defaults, [h for h in groups.get("content", []) if h not in skip])
         elif t == "nlb":
             out[t] = _nlb(names, hostvars, defaults)
         elif t == "rr_dns":

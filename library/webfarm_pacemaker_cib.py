@@ -18,9 +18,14 @@ description:
     alone. An operator's C(target-role) and C(is-managed) meta attributes are kept.
   - Resources that carry the prefix but are no longer declared are removed (Pacemaker stops them first).
   - Run it on one node of a running cluster (C(run_once)).
-  - Parameter values whose name says they are secret (C(password), C(passwd), C(secret), C(token), or containing
-    C(password)) are masked in everything the module returns (the diff included), and its invocation is not
-    logged on the node.
+  - Fence devices' secrets are masked in everything the module returns (the diff included), and its invocation
+    is not logged on the node. A parameter is secret when the fence agent's metadata (C(crm_resource
+    --show-metadata stonith:AGENT), what Pacemaker reads) marks it so (C(private="1"), or a text value whose
+    description or option names a password, passphrase, secret, token or a key for authentication, such as
+    fence_ipmilan's C(hexadecimal_kg), and the aliases it C(obsoletes)), or when its name contains C(password),
+    C(passwd), C(secret) or C(token). When an agent's metadata cannot be read, the name rule alone decides and the
+    module warns. Values the live CIB holds for webfarm's resources (an old password in the diff's before) are
+    masked the same way.
 version_added: "1.0.0"
 author: webfarm
 options:
@@ -88,7 +93,15 @@ import tempfile  # noqa: E402
 import xml.etree.ElementTree as ET  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.webfarm.pacemaker_cib import CibError, merge, owned, placement  # noqa: E402
+from ansible.module_utils.webfarm.pacemaker_cib import (  # noqa: E402
+    CibError,
+    declared_primitives,
+    live_primitives,
+    merge,
+    owned,
+    placement,
+    secret_values,
+)
 
 
 def _run(module, argv, data=None, check_rc=True):
@@ -121,21 +134,18 @@ def _push(module, original, new, workdir):
     return None if rc == 0 else (err or out).strip()
 
 
-# A fence device's credentials: masked in the results and the diff.
-_SECRET_NAMES = ("password", "passwd", "secret", "token")
-
-
-def secret_values(resources):
-    """The values of parameters that name a secret, in every declared resource."""
-    found = set()
-    for res in resources or []:
-        members = res.get("group") if isinstance(res, dict) and isinstance(res.get("group"), list) else [res]
-        for member in members:
-            params = member.get("params") if isinstance(member, dict) else None
-            for name, value in (params or {}).items() if isinstance(params, dict) else []:
-                if any(word in str(name).lower() for word in _SECRET_NAMES) and value not in (None, ""):
-                    found.add(str(value))
-    return found
+def _mask(module, primitives, cache, warned):
+    """Add the secret values of these primitives to what the module masks; warn
+    once per fence agent whose metadata could not be read."""
+    def runner(argv):
+        return module.run_command(argv)
+    values, unread = secret_values(primitives, runner, cache)
+    module.no_log_values.update(values)
+    for agent in unread:
+        if agent not in warned:
+            warned.add(agent)
+            module.warn(f"the metadata of {agent} could not be read (crm_resource --show-metadata {agent}): "
+                        "its parameters are masked by name only (password, passwd, secret, token)")
 
 
 # What cibadmin says when a versioned patch meets a CIB that moved on.
@@ -145,12 +155,14 @@ _RACE = ("older", "diff", "digest", "version", "does not match")
 def run(module):
     """The module's work, on anything with AnsibleModule's params, check_mode, run_command and *_json."""
     params = module.params
-    module.no_log_values.update(secret_values(params["resources"]))
+    cache, warned = {}, set()
+    _mask(module, declared_primitives(params["resources"]), cache, warned)
     refused = None
     for _attempt in range(params["retries"] + 1):
         _, original, _ = _run(module, ["cibadmin", "--query"])
         try:
             live = ET.fromstring(original)
+            _mask(module, live_primitives(live, params["prefix"]), cache, warned)
             new, changes = merge(live, params["resources"], params["constraints"], params["properties"], params["prefix"])
         except (CibError, ET.ParseError) as exc:
             module.fail_json(msg=f"webfarm_pacemaker_cib: {exc}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any
 
 PREFIX = "webfarm-"
@@ -264,3 +265,167 @@ def placement(status_xml: str) -> dict[str, list[str]]:
         if res.get("role") in ("Started", "Promoted", "Unpromoted", "Master", "Slave"):
             where.setdefault(res.get("id", ""), []).extend(n.get("name", "") for n in res.findall("node"))
     return where
+
+
+# --- secrets: the parameter values masked in the module's results -------------
+#
+# A fence device's credentials must not reach a diff, a result or a log. The
+# agent's own metadata (what Pacemaker reads: ``crm_resource --show-metadata
+# stonith:<agent>``) says which parameters hold them; a parameter whose name
+# says so is masked too, and that name rule is all there is when the metadata
+# cannot be read.
+
+# A parameter whose name contains one of these holds a secret.
+SECRET_NAMES = ("password", "passwd", "secret", "token")
+# Content types whose values are flags, numbers, durations or one of a fixed
+# set of choices: never a secret by their wording ("Use sudo (without password)").
+_PLAIN_TYPES = frozenset({"boolean", "integer", "nonnegative_integer", "port", "second", "time", "timeout",
+                          "duration", "epoch_time", "percentage", "score", "select"})
+# Wording that says the value is a secret: "Login password or passphrase",
+# "Hexadecimal-encoded Kg key for IPMIv2 authentication", "API Key", "Secret Key.",
+# "Authentication key", "API Token".
+_SECRET_WORDS = re.compile(
+    r"\b(?:pass(?:word|phrase)s?|passwd|secrets?|tokens?|credentials?|"
+    r"(?:api|access|auth|authentication|private|shared|secret)[ _-]?keys?|"
+    r"keys?\b[^.]*?\bauthentication)\b", re.IGNORECASE)
+# Wording that says the value is where a secret lives, not the secret:
+# "Path to client key (PEM format) for TLS authentication", "Script to run to
+# retrieve password", "Identity file (private key) for SSH".
+_LOCATION_WORDS = re.compile(r"\b(?:path|file|filename|script|directory|command|url)\b", re.IGNORECASE)
+# The placeholder of the agent's own option: "-p, --password=[password]".
+_SECRET_PLACEHOLDER = re.compile(r"=\[(?:password|passwd|pass|passphrase|authkey|secret|token)\]", re.IGNORECASE)
+# How Pacemaker reads a true attribute (crm_is_true).
+_TRUE = ("1", "true", "yes", "y", "on")
+
+# Runs a command: argv -> (rc, stdout, stderr), as AnsibleModule.run_command does.
+Runner = Callable[[list[str]], tuple[int, str, str]]
+
+
+def secret_by_name(name: str) -> bool:
+    """The fallback rule: the parameter's name says it holds a secret."""
+    return any(word in str(name).lower() for word in SECRET_NAMES)
+
+
+def _says_secret(text: str) -> bool:
+    """The wording names a secret before it names a location (a path, a file, a script)."""
+    secret = _SECRET_WORDS.search(text)
+    if secret is None:
+        return False
+    location = _LOCATION_WORDS.search(text)
+    return location is None or secret.start() < location.start()
+
+
+def _marked_secret(param: ET.Element) -> bool:
+    """One <parameter> of an agent's metadata: does it mark its value secret?"""
+    if (param.get("private") or "").strip().lower() in _TRUE:  # Pacemaker's own mark (OCF 1.1)
+        return True
+    content = param.find("content")
+    if content is not None and (content.get("type") or "string").lower() in _PLAIN_TYPES:
+        return False
+    getopt = param.find("getopt")
+    if getopt is not None and _SECRET_PLACEHOLDER.search(getopt.get("mixed") or ""):
+        return True
+    return any(_says_secret(param.findtext(tag) or "") for tag in ("shortdesc", "longdesc"))
+
+
+def metadata_secrets(metadata: str) -> set[str]:
+    """The names of the parameters an agent's metadata marks secret.
+
+    A parameter is secret when it carries ``private="1"`` (what Pacemaker
+    itself honours), or when its value can hold text (no boolean, number,
+    duration or choice) and its option's placeholder (``--password=[password]``)
+    or its short or long description names a password, passphrase, secret,
+    token, credentials or a key for authentication, unless the description
+    says the value is only where the secret lives (a path, a file, a script).
+    An alias (``password`` obsoletes ``passwd``) is secret with the name it
+    stands for. Raise ValueError when the text is not an agent's metadata.
+    """
+    try:
+        root = ET.fromstring(metadata)
+    except ET.ParseError as exc:
+        raise ValueError(f"agent metadata is not XML: {exc}") from None
+    if root.tag != "resource-agent":
+        raise ValueError(f"not an agent's metadata: the root element is <{root.tag}>")
+    params = [p for p in root.iter("parameter") if p.get("name")]
+    secret = {p.get("name", "") for p in params if _marked_secret(p)}
+    for param in params:
+        name, old = param.get("name", ""), param.get("obsoletes")
+        if old and (name in secret or old in secret):
+            secret |= {name, old}
+    return secret
+
+
+def agent_secrets(run: Runner, agent: str, cache: dict[str, set[str] | None] | None = None) -> set[str] | None:
+    """The secret parameters of one agent (``stonith:fence_ipmilan``) from
+    ``crm_resource --show-metadata``; None when its metadata cannot be read.
+    `cache` (agent -> answer) saves asking twice."""
+    if cache is not None and agent in cache:
+        return cache[agent]
+    rc, out, _ = run(["crm_resource", "--show-metadata", agent])
+    found: set[str] | None = None
+    if rc == 0 and out.strip():
+        try:
+            found = metadata_secrets(out)
+        except ValueError:
+            found = None
+    if cache is not None:
+        cache[agent] = found
+    return found
+
+
+def declared_primitives(resources: list[dict[str, Any]] | None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(class, type, params) of every declared primitive, group members included."""
+    found = []
+    for res in resources or []:
+        members = res.get("group") if isinstance(res, dict) and isinstance(res.get("group"), list) else [res]
+        for member in members:
+            if not isinstance(member, dict):
+                continue
+            params = member.get("params")
+            found.append((str(member.get("class", "ocf")), str(member.get("type") or ""),
+                          params if isinstance(params, dict) else {}))
+    return found
+
+
+def live_primitives(cib: ET.Element, prefix: str = PREFIX) -> list[tuple[str, str, dict[str, Any]]]:
+    """(class, type, params) of every primitive webfarm owns in a CIB (what
+    the diff's "before" shows: an old password is as secret as the new one)."""
+    found = []
+    section = cib.find("configuration/resources")
+    for child in section if section is not None else []:
+        if not (child.get("id") or "").startswith(prefix):
+            continue
+        for prim in child.iter("primitive"):
+            params = {nv.get("name", ""): nv.get("value") for nv in prim.findall("instance_attributes/nvpair")}
+            found.append((prim.get("class", "ocf"), prim.get("type", ""), params))
+    return found
+
+
+def secret_values(primitives: list[tuple[str, str, dict[str, Any]]], run: Runner | None = None,
+                  cache: dict[str, set[str] | None] | None = None) -> tuple[set[str], list[str]]:
+    """The values to mask, and the fence agents whose metadata could not be read.
+
+    A value is masked when its parameter's name says it is secret, or, for a
+    fence device (class stonith), when the agent's metadata marks it so (read
+    through `run`; without a runner, or when the metadata cannot be read, the
+    name rule alone decides for that agent)."""
+    values: set[str] = set()
+    unread: list[str] = []
+    cache = {} if cache is None else cache
+    for cls, rtype, params in primitives:
+        marked: set[str] = set()
+        if cls == "stonith" and rtype and run is not None:
+            agent = f"stonith:{rtype}"
+            answer = agent_secrets(run, agent, cache)
+            if answer is None:
+                if agent not in unread:
+                    unread.append(agent)
+            else:
+                marked = answer
+        for name, value in params.items():
+            # A flag is no secret, and masking "true" would hide every "true" in the output.
+            if value in (None, "") or isinstance(value, (bool, dict, list)):
+                continue
+            if secret_by_name(name) or str(name) in marked:
+                values.add(str(value))
+    return values, unread

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from toolkit import cluster, content, dig, haproxy, hosts, vip
+from toolkit import cluster, content, dig, haproxy, hosts, vip, webclient
 from toolkit import monitor as mon
 from toolkit.drill import wait_for
 from toolkit.inventory import Host, Inventory
@@ -36,7 +36,9 @@ def test_every_watched_host_and_service_is_up(monitor, watched):
 
 
 def test_the_page_and_the_json_are_served(monitor):
-    out = hosts.run(monitor, "curl", "-sS", "-m", "5", "-D", "-", "http://127.0.0.1:" + mon.url(monitor).rsplit(":", 1)[1])
+    login = mon.login(monitor)
+    out = hosts.run(monitor, "curl", "-sS", "-m", "5", "-D", "-", *(["-u", ":".join(login)] if login else []),
+                    mon.url(monitor))
     assert "200 OK" in out.stdout.splitlines()[0], out.stdout[:200]
     assert "text/html" in out.stdout and "api/state" in out.stdout
     snap = mon.state(monitor)
@@ -153,3 +155,18 @@ def test_the_monitor_cannot_change_a_balancer(inventory: Inventory, monitor):
     assert out.stdout.strip() not in ("401", "403", "000"), out.stdout
     time.sleep(1)
     assert haproxy.server_states(lb)[("www", victim)].startswith("UP"), out.stdout
+
+
+def test_the_page_listens_on_its_address_only_and_wants_its_login(monitor, client):
+    """Never on every address (it maps the farm); with page users, no login no page, while /health stays open."""
+    port = mon.url(monitor).rsplit(":", 1)[1].rstrip("/")
+    loopback = hosts.run(monitor, "curl", "-s", "-o", "/dev/null", "-m", "3", f"http://127.0.0.1:{port}/health", check=False)
+    assert loopback.returncode == 7, "the monitor listens on 127.0.0.1 too: farm_monitor_listen is every address"
+    login = mon.login(monitor)
+    if login is None:
+        pytest.skip("this inventory gives the page no login (farm_monitor_page_users)")
+    for path in ("/", "/api/state"):
+        assert webclient.get(client.inv, mon.url(monitor, path))[0] == 401
+        assert webclient.get(client.inv, mon.url(monitor, path), auth=(login[0], login[1] + "x"))[0] == 401
+        assert webclient.get(client.inv, mon.url(monitor, path), auth=login)[0] == 200
+    assert webclient.get(client.inv, mon.url(monitor, "/health"))[0] == 200

@@ -10,15 +10,18 @@ holder again.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
-from toolkit import drill_report, haproxy, hosts, vip, webclient
+from toolkit import drill_report, haproxy, hosts, vip, vrrp, webclient
 from toolkit.drill import Load, wait_for
 from toolkit.playbook import recap, run_playbook
 from toolkit.report import service_gap, summarize, summary_table, table
 
 pytestmark = pytest.mark.drill
+
+VRRP = Path(vrrp.__file__)
 
 
 def load_through(client, farm, site: str = "www", vip_index: int = 0, duration: float = 60, timeout: float = 1.0,
@@ -60,6 +63,35 @@ def test_a_web_node_that_goes_away_costs_no_request(client, farm, steady, how, d
                  names={farm.url("www"): "through the VIP"}, disrupted=down.t0, disrupted_label=f"{how} {victim.name}",
                  returned=back.t0, returned_label=f"start {victim.name}")
     assert summary.total > 200
+    assert summary.failed == 0, f"{summary.failed} requests failed: {summary.by_outcome}"
+    assert any(r.node == victim.name and r.t0 > back.t1 for r in results), f"{victim.name} served nothing after its return"
+
+
+def test_a_web_node_cut_off_under_load_holds_no_request_for_long(client, farm, steady, drill_record):
+    """Its link cut, the node answers nothing and resets nothing: requests in
+    flight to it would wait out timeout server. A GET it holds longer than
+    lb_haproxy_retry_timeout is sent again to another node, and HAProxy
+    marks it down within a couple of checks: no request fails."""
+    victim = farm.members[len(farm.members) // 2]
+    # A client timeout well above the bound, so a request held by the dead node shows as the wait it was.
+    load = load_through(client, farm, timeout=8).start()
+    time.sleep(2)
+    down = hosts.cut(victim)
+    time.sleep(6)
+    back = hosts.reconnect(victim)
+    wait_for(lambda: every_node_up(farm.balancers[:1], farm), timeout=20)
+    results = load.finish(grace=1)
+    summary = summarize(results)
+    longest = max(r.t1 - r.t0 for r in results)
+    failed = [r for r in results if not r.ok]
+    print(f"\nnlb drill: web node {victim.name} cut at +{down.t0 - load.started:.2f}s, back +{back.t1 - load.started:.2f}s; "
+          f"longest request {longest:.2f} s; failed {[(round(r.t0 - down.t0, 2), r.outcome) for r in failed]}")
+    print(summary_table(summary, {farm.url("www"): "through the VIP"}))
+    drill_record(target=drill_report.TARGET_WEB_NODE_CUT, seconds=longest, outage=drill_report.longest_gap(results),
+                 results=results, names={farm.url("www"): "through the VIP"}, disrupted=down.t0,
+                 disrupted_label=f"cut {victim.name}", returned=back.t0, returned_label=f"reconnect {victim.name}")
+    assert summary.total > 200
+    assert longest < 5, f"a request waited {longest:.2f} s for the cut-off node"
     assert summary.failed == 0, f"{summary.failed} requests failed: {summary.by_outcome}"
     assert any(r.node == victim.name and r.t0 > back.t1 for r in results), f"{victim.name} served nothing after its return"
 
@@ -207,6 +239,86 @@ def test_the_vip_leaves_a_failed_balancer_and_each_vip_keeps_one_holder(client, 
     assert not late, f"{len(late)} requests failed long after the VIP moved: {late[:3]}"
     assert gap < 5, f"clients went {gap:.2f} s without an answer"
     assert gap_back < 5, f"clients went {gap_back:.2f} s without an answer when {active.name} came back"
+
+
+def test_a_forged_advert_from_another_host_moves_no_vip(client, farm, steady, drill_record):
+    """A host that is not a declared peer claims the top priority for a VIP's
+    virtual router, straight to its master: keepalived drops the adverts
+    (check_unicast_src), the VIP stays, no request fails."""
+    active = farm.master(0)
+    vrid = vip.router_id(active, farm.vips[0])
+    load = load_through(client, farm).start()
+    time.sleep(1)
+    t0 = time.time()
+    forger = hosts.subprocess_popen(client.inv, [
+        "python3", "-c", VRRP.read_text(), "--src", client.inv.address, "--dst", active.address, "--vrid", str(vrid),
+        "--priority", "254", "--vip", farm.vips[0], "--count", "40", "--interval", "0.1"])
+    seen = []
+    while forger.poll() is None and time.time() - t0 < 15:
+        seen.append(tuple(vip.holders(farm.balancers, farm.vips[0])))
+        time.sleep(0.1)
+    out, err = forger.communicate(timeout=10)
+    time.sleep(1)
+    seen.append(tuple(vip.holders(farm.balancers, farm.vips[0])))
+    results = load.finish()
+    summary = summarize(results)
+    print(f"\nnlb drill: 40 forged adverts (VRID {vrid}, priority 254) from {client.inv.address} to {active.name}; "
+          f"holders seen: {sorted(set(seen))}")
+    drill_record(target=drill_report.TARGET_MAINTENANCE, outage=drill_report.longest_gap(results), results=results,
+                 names={farm.url("www"): "through the VIP"}, disrupted=t0, disrupted_label="forged adverts")
+    assert forger.returncode == 0 and out.strip() == "40", f"the forger did not send its adverts: {err}"
+    assert set(seen) == {(active.name,)}, f"the VIP left {active.name} or had two holders: {sorted(set(seen))}"
+    assert summary.total > 100 and summary.failed == 0, f"{summary.failed} requests failed: {summary.by_outcome}"
+
+
+def _weak_certificate(names: list[str]) -> tuple[str, str]:
+    """A self-signed certificate with a 1024-bit RSA key: right for its key,
+    valid today, and refused by HAProxy's OpenSSL (key too small)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=7))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode())
+
+
+def test_a_certificate_haproxy_refuses_is_rolled_back_and_never_reloaded(client, farm, steady, inventory):
+    """Each file passes its own check (the key is the certificate's, it is
+    valid today) and haproxy.cfg is unchanged, yet HAProxy refuses the set:
+    the play stops naming HAProxy's complaint, the previous certificate is
+    back, no backup is left, and HAProxy serves on without a reload."""
+    lb = farm.balancers[0]
+    entries = lb.var("lb_haproxy_tls_certificates") or []
+    if not entries:
+        pytest.skip("the balancers serve no HTTPS in this inventory")
+    live = f"/etc/haproxy/tls/{entries[0]['name']}.pem"
+    before = hosts.run(lb, "sha256sum", live).stdout.split()[0]
+    workers = "pgrep -P $(systemctl show -p MainPID --value haproxy) | sort"
+    pids = hosts.run(lb, "sh", "-c", workers).stdout.split()
+    cert, key = _weak_certificate(["www.webfarm.test"])
+    out = run_playbook(inventory.source, "nlb.yml", limit=lb.name, timeout=300, extra_vars={
+        "lb_haproxy_tls_certificates": [{"name": entries[0]["name"], "certificate": cert, "key": key}]})
+    said = out.stdout + out.stderr
+    assert out.returncode != 0, "HAProxy took a 1024-bit key"
+    assert "HAProxy was not reloaded and the previous certificates and configuration are back" in said, said[-3000:]
+    assert hosts.run(lb, "sha256sum", live).stdout.split()[0] == before, "the refused certificate stayed in place"
+    left = hosts.run(lb, "sh", "-c", "ls -A /etc/haproxy/tls/ /etc/haproxy/ | grep '~$' || true").stdout.strip()
+    assert not left, f"backups left behind: {left}"
+    assert hosts.run(lb, "haproxy", "-c", "-q", "-f", "/etc/haproxy/haproxy.cfg", check=False).returncode == 0
+    assert hosts.run(lb, "sh", "-c", workers).stdout.split() == pids, "HAProxy was reloaded (new workers)"
+    assert webclient.get(client.inv, farm.url("www"))[0] == 200
 
 
 def test_a_rolling_update_of_every_web_node_costs_no_request(client, farm, steady, inventory, drill_record):

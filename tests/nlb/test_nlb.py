@@ -150,10 +150,22 @@ def test_the_stats_page_wants_the_password(balancer, client):
     assert status == 200 and "Statistics Report" in body
 
 
-def test_prometheus_metrics_are_served(balancer, client):
+def test_prometheus_metrics_want_the_stats_login(balancer, client):
     url = f"http://{balancer.inv.address}:{balancer.inv.var('lb_haproxy_stats_port')}/metrics"
-    status, _, body = webclient.get(client.inv, url)
+    assert webclient.get(client.inv, url)[0] == 401
+    status, _, body = webclient.get(client.inv, url, auth=stats_login(balancer))
     assert status == 200 and "haproxy_backend_active_servers" in body
+
+
+def test_stats_and_metrics_never_answer_on_a_vip(farm, client):
+    port = farm.balancers[0].var("lb_haproxy_stats_port")
+    for address in farm.vips:
+        for path in ("/metrics", "/stats"):
+            out = hosts.run(client.inv, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3",
+                            f"http://{address}:{port}{path}", check=False)
+            # curl's 7: the connection was refused (the VIP is up, nothing listens there).
+            assert (out.returncode, out.stdout.strip()) == (7, "000"), \
+                f"http://{address}:{port}{path}: curl exit {out.returncode}, HTTP {out.stdout.strip()}"
 
 
 def test_the_runtime_api_sees_every_node_up(balancer, farm):

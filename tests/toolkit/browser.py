@@ -47,7 +47,8 @@ def available() -> str | None:
 
 
 @contextmanager
-def open_page(url: str, width: int = 1280, height: int = 900) -> Iterator[Page]:
+def open_page(url: str, width: int = 1280, height: int = 900, headers: dict[str, str] | None = None) -> Iterator[Page]:
+    """The page in chromium; headers (an Authorization) go with every request it makes."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -64,6 +65,9 @@ def open_page(url: str, width: int = 1280, height: int = 900) -> Iterator[Page]:
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     try:
         driver.set_page_load_timeout(20)
+        if headers:
+            driver.execute_cdp_cmd("Network.enable", {})
+            driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": headers})
         driver.get(url)
         yield Page(driver)
     finally:

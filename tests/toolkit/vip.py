@@ -7,6 +7,7 @@ Reads each host's addresses with `ip` inside its container (lab only).
 """
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 
@@ -63,3 +64,12 @@ def wait_holder(group: Sequence[Host], vip: str, accept, since: float, timeout: 
         if time.monotonic() >= deadline:
             raise TimeoutError(f"{vip}: held by {now or 'nobody'} after {timeout} s")
         time.sleep(interval)
+
+
+def router_id(balancer: Host, address: str) -> int:
+    """The VRRP virtual router id keepalived on balancer uses for address."""
+    config = hosts.run(balancer, "cat", "/etc/keepalived/keepalived.conf").stdout
+    for block in config.split("vrrp_instance ")[1:]:
+        if re.search(rf"^\s*{re.escape(address)}/\d+ ", block, re.M):
+            return int(re.search(r"virtual_router_id (\d+)", block).group(1))
+    raise LookupError(f"{balancer.name}: no VRRP instance holds {address}")

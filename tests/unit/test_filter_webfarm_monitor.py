@@ -39,6 +39,14 @@ def test_every_topology_of_the_inventory_is_watched():
                                         "hosts": ["node1", "node2"]}]
 
 
+def test_the_content_master_is_watched_with_the_web_farm():
+    groups = {**GROUPS, "content": ["content1"]}
+    hostvars = {**HOSTVARS, "content1": {"webfarm_address": "10.213.0.51"}}
+    assert monitor_targets(groups, hostvars, ["web_farm"], [], DEFAULTS)["web_farm"]["content"] == [
+        {"name": "content1", "address": "10.213.0.51"}]
+    assert monitor_targets(GROUPS, HOSTVARS, ["web_farm"], [], DEFAULTS)["web_farm"]["content"] == []
+
+
 def test_chosen_topologies_and_skipped_hosts():
     t = monitor_targets(GROUPS, HOSTVARS, ["web_farm"], ["web2"], DEFAULTS)
     assert list(t) == ["web_farm"] and [n["name"] for n in t["web_farm"]["nodes"]] == ["web1"]

@@ -4,6 +4,7 @@ readers of HAProxy's stats, crm_mon and Redis INFO, the state it keeps
 its configuration check. Sources it cannot reach are tried on loopback only."""
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import socket
@@ -121,6 +122,24 @@ def test_the_store_row_says_its_role_and_persistence():
     assert failing.state == "degraded" and "aof_last_write_status failing" in failing.detail
 
 
+def test_the_content_push_row_says_running_held_or_stopped():
+    up = m.content_reading("content1", {"service": "active", "nodes": ["web1", "web2"], "holds": []})
+    assert (up.state, up.key, up.detail) == ("up", "web_farm/content/content1", "pushing to 2 nodes")
+    why = "the published tree /srv/c has no marker .webfarm-content-root"
+    held = m.content_reading("content1", {"service": "active", "nodes": ["web1", "web2", "web3"], "holds": [
+        {"node": "web1", "reason": why, "since": 900.0}, {"node": "web2", "reason": why, "since": 901.0}]})
+    assert held.state == "degraded" and held.since == 900.0
+    assert held.detail == f"push held to 2 of 3 nodes (web1, web2: {why})"
+    stopped = m.content_reading("content1", {"service": "failed", "nodes": ["web1"], "holds": []})
+    assert stopped.state == "down" and "failed" in stopped.detail
+
+
+def test_a_content_master_nobody_can_ask_is_unknown_not_up(tmp_path):
+    ssh = {"user": "u", "key": str(tmp_path / "none"), "known_hosts": str(tmp_path / "kh"), "control_dir": str(tmp_path)}
+    r = m.content_push({"name": "content1", "address": "127.0.0.1"}, ssh, timeout=0.5)
+    assert r.state == "unknown" and "state unreadable" in r.detail
+
+
 class Clock:
     def __init__(self) -> None:
         self.t = 1000.0
@@ -197,7 +216,9 @@ def test_the_page_and_the_json_answer():
     ({"history": 2.5}, "history 2.5: must be a positive integer"),
     ({"timeout": 0}, "timeout 0"),
     ({"targets": {"cdn": {}}}, "targets: unknown topology cdn"),
-    ({"targets": {"active_passive": {"nodes": []}}}, "ssh.user: the cluster panel reads crm_mon over SSH"),
+    ({"targets": {"active_passive": {"nodes": []}}}, "ssh.user: the cluster.s status and the content push are read over SSH"),
+    ({"targets": {"web_farm": {"nodes": [], "content": [{"name": "content1", "address": "10.0.0.5"}]}}},
+     "ssh.user: the cluster.s status and the content push are read over SSH"),
 ])
 def test_a_bad_configuration_is_refused_naming_the_value(tmp_path, change, message):
     path = tmp_path / "monitor.json"
@@ -265,3 +286,24 @@ def test_stats_that_refuse_the_monitor_are_unknown_not_down():
     finally:
         server.shutdown()
     assert [r.state for r in readings] == ["unknown", "unknown"] and "refused" in readings[0].detail
+
+
+def test_page_users_want_a_login_for_the_page_and_the_state_but_not_for_health():
+    app = m.Monitor({**CFG, "page_users": [{"user": "viewer", "password": "a-long-password"}]}, start=False)
+    good = "Basic " + base64.b64encode(b"viewer:a-long-password").decode()
+    bad = "Basic " + base64.b64encode(b"viewer:wrong").decode()
+    for path in ("/", "/api/state"):
+        status, headers, body = wsgi_call(app, {"PATH_INFO": path})
+        assert status.startswith("401"), f"{path} answered without a login"
+        assert int(headers["Content-Length"]) == len(body) and headers["WWW-Authenticate"].startswith("Basic")
+        assert wsgi_call(app, {"PATH_INFO": path, "HTTP_AUTHORIZATION": bad})[0].startswith("401")
+        assert wsgi_call(app, {"PATH_INFO": path, "HTTP_AUTHORIZATION": "Basic !!!"})[0].startswith("401")
+        assert wsgi_call(app, {"PATH_INFO": path, "HTTP_AUTHORIZATION": good})[0].startswith("200")
+    assert wsgi_call(app, {"PATH_INFO": "/health"})[0].split()[0] in ("200", "503")
+
+
+def test_page_users_without_a_password_are_refused(tmp_path):
+    path = tmp_path / "monitor.json"
+    path.write_text(json.dumps({**CFG, "page_users": [{"user": "viewer"}]}))
+    with pytest.raises(m.ConfigError, match="page_users"):
+        m.load_config(str(path))

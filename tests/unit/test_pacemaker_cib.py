@@ -3,9 +3,18 @@ webfarm's part of a CIB rendered, compared and merged, the rest left alone."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
+from ansible.module_utils.basic import remove_values
+from ansible.module_utils.webfarm import pacemaker_cib as cib
 from ansible.module_utils.webfarm.pacemaker_cib import CibError, canonical, merge, owned, placement, primitive
+
+# What `crm_resource --show-metadata stonith:<agent>` prints on the lab's
+# cluster nodes (Debian 12: pacemaker 2.1.5, fence-agents 4.12.1).
+FIXTURES = Path(__file__).with_name("fixtures")
+DOCKER_METADATA = (FIXTURES / "fence_docker.metadata.xml").read_text()
+IPMILAN_METADATA = (FIXTURES / "fence_ipmilan.metadata.xml").read_text()
 
 LIVE = """<cib epoch="7" num_updates="3" admin_epoch="0" validate-with="pacemaker-3.9">
   <configuration>
@@ -181,12 +190,18 @@ class FakeModule:
         self.no_log_values = set()
         self.answers = answers  # command name -> list of (rc, out, err), consumed in order
         self.calls = []
+        self.argvs = []
+        self.warnings = []
         self.result = None
 
     def run_command(self, argv, data=None, binary_data=False):
         self.calls.append(argv[0])
+        self.argvs.append(list(argv))
         queue = self.answers.get(argv[0], [(0, "", "")])
         return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def warn(self, text):
+        self.warnings.append(text)
 
     def exit_json(self, **result):
         self.result = result
@@ -260,3 +275,108 @@ def test_module_a_patch_refused_for_another_reason_fails_at_once():
     result = run_module(module)
     assert result["failed"] and "cibadmin refused the patch" in result["msg"] and "Permission denied" in result["msg"]
     assert module.calls.count("cibadmin") == 2  # query, patch: no retry
+
+
+# --- secrets: what the fence agent's metadata marks, and the name rule ----------
+
+
+def test_the_ipmi_agents_metadata_marks_its_password_and_its_kg_key_secret():
+    secret = cib.metadata_secrets(IPMILAN_METADATA)
+    # hexadecimal_kg ("Hexadecimal-encoded Kg key for IPMIv2 authentication"):
+    # the metadata alone says so, its name does not.
+    assert secret == {"password", "passwd", "hexadecimal_kg"}
+    assert not cib.secret_by_name("hexadecimal_kg")
+
+
+def test_what_only_says_where_a_secret_lives_or_cannot_hold_one_is_not_secret():
+    # fence_docker: tlskey is "Path to client key (PEM format) for TLS
+    # authentication", ssl_secure a boolean; fence_ipmilan's sudo is "Use sudo
+    # (without password)" (a boolean), auth a choice with a "password" option,
+    # password_script "Script to run to retrieve password".
+    assert cib.metadata_secrets(DOCKER_METADATA) == set()
+    assert not {"sudo", "use_sudo", "auth", "password_script", "username", "ip"} & cib.metadata_secrets(IPMILAN_METADATA)
+
+
+def test_pacemakers_private_mark_and_an_obsoleted_alias_are_secret():
+    metadata = """<resource-agent name="fence_x"><parameters>
+      <parameter name="community" private="1"><content type="string"/><shortdesc>SNMP community</shortdesc></parameter>
+      <parameter name="retries" private="true"><content type="integer"/><shortdesc>Retries</shortdesc></parameter>
+      <parameter name="kg" obsoletes="old_kg"><content type="string"/><shortdesc>Kg key for authentication</shortdesc></parameter>
+      <parameter name="old_kg" deprecated="1"><content type="string"/><shortdesc>Replaced by kg</shortdesc></parameter>
+      <parameter name="code" obsoletes="pin_code"><content type="string"/><shortdesc>Replaces pin_code</shortdesc></parameter>
+      <parameter name="pin_code" deprecated="1"><content type="string"/><shortdesc>Secret PIN</shortdesc></parameter>
+      <parameter name="login"><getopt mixed="-l, --username=[name]"/><content type="string"/>
+        <shortdesc>Login name</shortdesc></parameter>
+      <parameter name="pin"><getopt mixed="-p, --password=[password]"/><content type="string"/>
+        <shortdesc>PIN</shortdesc></parameter>
+      <parameter name="note"><content type="string"/><shortdesc>x</shortdesc>
+        <longdesc>The device's passphrase.</longdesc></parameter>
+    </parameters></resource-agent>"""
+    assert cib.metadata_secrets(metadata) == {"community", "retries", "kg", "old_kg", "code", "pin_code", "pin", "note"}
+
+
+@pytest.mark.parametrize("text", ["", "not xml <", "<resource-agents/>"])
+def test_something_that_is_not_an_agents_metadata_is_refused(text):
+    with pytest.raises(ValueError, match="metadata"):
+        cib.metadata_secrets(text)
+
+
+def test_the_metadata_is_read_once_per_agent_with_the_runner_given():
+    calls = []
+
+    def run(argv):
+        calls.append(argv)
+        return (0, IPMILAN_METADATA, "")
+
+    prims = [("stonith", "fence_ipmilan", {"hexadecimal_kg": "a1b2", "ip": "192.0.2.1"}),
+             ("stonith", "fence_ipmilan", {"password": "pw", "ip": "192.0.2.2"}),
+             ("ocf", "IPaddr2", {"ip": "192.0.2.3", "secret_thing": "s3"})]
+    assert cib.secret_values(prims, run) == ({"a1b2", "pw", "s3"}, [])
+    assert calls == [["crm_resource", "--show-metadata", "stonith:fence_ipmilan"]]
+
+
+def test_without_the_metadata_the_name_rule_alone_decides_and_the_agent_is_named():
+    prims = [("stonith", "fence_ipmilan", {"hexadecimal_kg": "a1b2", "passwd": "pw", "login_password": "p2"})]
+    for run in (lambda argv: (105, "", "No such device"), lambda argv: (0, "garbage", ""), None):
+        values, unread = cib.secret_values(prims, run)
+        assert values == {"pw", "p2"}
+        assert unread == ([] if run is None else ["stonith:fence_ipmilan"])
+
+
+IPMI = {"id": "webfarm-fence-node2", "class": "stonith", "type": "fence_ipmilan",
+        "params": {"ip": "192.0.2.12", "username": "admin", "password": "hunter2-secret",
+                   "hexadecimal_kg": "0a1b2c3d4e5f60718293", "pcmk_host_list": "node2"}}
+
+
+def test_module_masks_what_only_the_agents_metadata_marks_secret():
+    module = FakeModule({"cibadmin": [(0, LIVE, "")], "crm_resource": [(0, IPMILAN_METADATA, "")]}, check_mode=True,
+                        resources=[IPMI])
+    result = run_module(module)
+    assert ["crm_resource", "--show-metadata", "stonith:fence_ipmilan"] in module.argvs
+    assert module.no_log_values == {"hunter2-secret", "0a1b2c3d4e5f60718293"}
+    # What Ansible returns: the diff with both masked, the rest as it is.
+    shown = str(remove_values(result, module.no_log_values))
+    assert "0a1b2c3d4e5f60718293" in str(result["diff"]) and "0a1b2c3d4e5f60718293" not in shown
+    assert "hunter2-secret" not in shown and "192.0.2.12" in shown and "admin" in shown
+    assert module.warnings == []
+
+
+def test_module_masks_the_old_secret_the_live_cib_still_holds():
+    old = {**IPMI, "params": {**IPMI["params"], "hexadecimal_kg": "ffeeddccbbaa99887766", "password": "old-pw"}}
+    live_cib = ET.tostring(merge(live(), [old], [], {})[0], encoding="unicode")
+    module = FakeModule({"cibadmin": [(0, live_cib, "")], "crm_resource": [(0, IPMILAN_METADATA, "")]},
+                        check_mode=True, resources=[IPMI])
+    result = run_module(module)
+    assert result["changes"] == ["change primitive webfarm-fence-node2"]
+    assert {"ffeeddccbbaa99887766", "old-pw", "hunter2-secret", "0a1b2c3d4e5f60718293"} <= module.no_log_values
+    assert "ffeeddccbbaa99887766" not in str(remove_values(result, module.no_log_values))
+    assert module.argvs.count(["crm_resource", "--show-metadata", "stonith:fence_ipmilan"]) == 1
+
+
+def test_module_warns_and_masks_by_name_when_the_metadata_cannot_be_read():
+    module = FakeModule({"cibadmin": [(0, LIVE, "")], "crm_resource": [(105, "", "No such device or address")]},
+                        check_mode=True, resources=[IPMI])
+    run_module(module)
+    assert module.no_log_values == {"hunter2-secret"}
+    assert len(module.warnings) == 1 and "stonith:fence_ipmilan" in module.warnings[0]
+    assert "masked by name only" in module.warnings[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit import hosts, sessions
+from toolkit import hosts, sessions, webclient
 from toolkit.drill import wait_for
 
 
@@ -50,6 +50,22 @@ def test_a_sessions_count_follows_the_backend_across_nodes(session, inventory):
         for node in set(nodes):
             mine = [v for v, n in zip(visits, nodes, strict=True) if n == node]
             assert mine == list(range(1, len(mine) + 1)), f"{node} counted its own visits wrong: {mine}"
+
+
+def test_the_session_cookie_is_secure_over_https_and_a_forged_scheme_is_not_believed(web_node, client, inventory):
+    path = sessions.app_path(inventory)
+    # Straight to a node over plain HTTP, claiming HTTPS: the client is no balancer, the claim is dropped.
+    status, headers, _ = webclient.get(client.inv, web_node.inv.url("web_node_port", path),
+                                       headers={"X-Forwarded-Proto": "https"})
+    assert status == 200 and "set-cookie" in headers, headers
+    assert "secure" not in headers["set-cookie"].lower(), f"a forged X-Forwarded-Proto was believed: {headers['set-cookie']}"
+    https = [u for u in sessions.spread_urls(inventory) if u.startswith("https://")]
+    if not https:
+        pytest.skip("no balancer serves the app over HTTPS in this inventory")
+    # Through a balancer that terminates HTTPS: the cookie must never travel over plain HTTP.
+    status, headers, _ = webclient.get(client.inv, https[0])
+    assert status == 200 and "; secure" in headers.get("set-cookie", "").lower(), \
+        f"{https[0]}: the session cookie is not Secure over HTTPS: {headers.get('set-cookie')}"
 
 
 @pytest.mark.drill

@@ -5,7 +5,9 @@ read every source each ``interval`` seconds and keep the last state of every
 row plus a bounded history of changes (``history`` events):
 
 - web nodes: the health answer and its latency, the content version the
-  node publishes;
+  node publishes; the content master's push (``webfarm-content-push
+  --status`` over SSH, a key that may run nothing else): running, or held
+  and why;
 - balancers: HAProxy's stats (CSV, a read-only stats user): every backend
   server as each balancer sees it; who answers at each VIP;
 - DNS: the A records each name server publishes for the service names;
@@ -22,6 +24,10 @@ reach the monitor.
     GET /api/state   the same state as JSON
     GET /health      200 while the collectors run
 
+With ``page_users`` in the configuration ([{user, password}]), the page and
+/api/state want one of those logins (HTTP basic auth; the page is read-only
+but maps the farm); /health stays open.
+
 ``python3 webfarm_monitor.py --check-config FILE`` checks a configuration
 and exits non-zero naming what is wrong.
 """
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import hmac
 import http.client
 import io
 import json
@@ -84,11 +91,16 @@ def check_config(cfg: Any) -> dict[str, Any]:
     unknown = sorted(set(targets) - set(TOPOLOGIES))
     if unknown:
         raise ConfigError(f"targets: unknown topology {', '.join(unknown)} (known: {', '.join(TOPOLOGIES)})")
-    if "active_passive" in targets:
+    users = cfg.get("page_users", [])
+    if not isinstance(users, list) or any(
+            not isinstance(u, dict) or not u.get("user") or ":" in str(u["user"]) or not u.get("password")
+            for u in users):
+        raise ConfigError("page_users: must be a list of {user, password} (a user without ':')")
+    if "active_passive" in targets or (targets.get("web_farm") or {}).get("content"):
         ssh = cfg.get("ssh") or {}
         for key in ("user", "key", "known_hosts"):
             if not ssh.get(key):
-                raise ConfigError(f"ssh.{key}: the cluster panel reads crm_mon over SSH and needs it")
+                raise ConfigError(f"ssh.{key}: the cluster's status and the content push are read over SSH and need it")
     return cfg
 
 
@@ -116,6 +128,7 @@ class Reading:
 # first reading (expected_rows) share one key per row.
 ROWS = {
     "node": ("web_farm", "web_farm/{0}", "{0}"),
+    "content": ("web_farm", "web_farm/content/{0}", "content push from {0}"),
     "balancer": ("nlb", "nlb/{0}", "{0}"),
     "vip": ("nlb", "nlb/vip/{0}", "VIP {0}"),
     "backend": ("nlb", "nlb/{0}/{1}", "{1} via {0}"),
@@ -172,6 +185,50 @@ def web_node(node: dict[str, Any], timeout: float) -> Reading:
     said = body.strip().splitlines()[0][:80] if body.strip() else ""
     return row("node", node["name"], state=state, detail=f"{status} {said}".strip(), latency_ms=round(took * 1000, 1),
                extra={"version": version})
+
+
+def ssh_run(ssh: dict[str, Any], address: str, timeout: float) -> str:
+    """Log in with the monitor's key and return what the host's forced
+    command printed (the key may run that one command only); OSError when
+    it fails or says nothing."""
+    argv = ["ssh", "-i", ssh["key"], "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, int(timeout))}",
+            "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2",
+            "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={ssh['known_hosts']}",
+            "-o", "ControlMaster=auto", "-o", f"ControlPath={ssh.get('control_dir', '/tmp')}/%r@%h",
+            "-o", "ControlPersist=60", f"{ssh['user']}@{address}", "status"]
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 3, check=False)
+    except subprocess.TimeoutExpired:
+        raise OSError(f"no answer within {timeout + 3:.0f} s") from None
+    if out.returncode != 0:
+        raise OSError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
+    return out.stdout
+
+
+def content_reading(name: str, state: dict[str, Any]) -> Reading:
+    """The content master's push from `webfarm-content-push --status`."""
+    held = [h for h in state.get("holds") or [] if isinstance(h, dict)]
+    if state.get("service") != "active":
+        return row("content", name, state="down", detail=f"the content sync is {state.get('service', 'not running')}")
+    if held:
+        reasons: dict[str, list[str]] = {}
+        for h in held:
+            reasons.setdefault(str(h.get("reason", "?")), []).append(str(h.get("node", "?")))
+        why = "; ".join(f"{', '.join(nodes)}: {reason}" for reason, nodes in reasons.items())
+        return row("content", name, state="degraded", detail=f"push held to {len(held)} of "
+                   f"{len(state.get('nodes') or [])} nodes ({why})"[:400], value="held",
+                   extra={"holds": held}, since=min(float(h.get("since") or 0) for h in held) or None)
+    return row("content", name, state="up", detail=f"pushing to {len(state.get('nodes') or [])} nodes", value="pushing")
+
+
+def content_push(master: dict[str, Any], ssh: dict[str, Any], timeout: float) -> Reading:
+    try:
+        state = json.loads(ssh_run(ssh, master["address"], timeout))
+        if not isinstance(state, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as e:
+        return row("content", master["name"], detail=f"state unreadable: {e}"[:200])
+    return content_reading(master["name"], state)
 
 
 def parse_stats_csv(text: str) -> list[dict[str, str]]:
@@ -343,18 +400,10 @@ def cluster(cfg: dict[str, Any], ssh: dict[str, Any], timeout: float) -> list[Re
     expected = [row("cluster-node", n["name"]) for n in cfg["nodes"]] + [row("group", g) for g in groups]
 
     def ask(n: dict[str, Any]) -> tuple[bool, str, list[Reading]] | str:
-        argv = ["ssh", "-i", ssh["key"], "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, int(timeout))}",
-                "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2",
-                "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={ssh['known_hosts']}",
-                "-o", "ControlMaster=auto", "-o", f"ControlPath={ssh.get('control_dir', '/tmp')}/%r@%h",
-                "-o", "ControlPersist=60", f"{ssh['user']}@{n['address']}", "crm_mon"]
         try:
-            out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 3, check=False)
-            if out.returncode != 0:
-                raise OSError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
-            quorate, readings = parse_crm_mon(out.stdout, groups)
+            quorate, readings = parse_crm_mon(ssh_run(ssh, n["address"], timeout), groups)
             return quorate, n["name"], readings
-        except (OSError, ValueError, ET.ParseError, subprocess.TimeoutExpired) as e:
+        except (OSError, ValueError, ET.ParseError) as e:
             return f"{n['name']}: {e}"
 
     # Every node at once: one that hangs delays nobody.
@@ -511,6 +560,8 @@ def collectors(cfg: dict[str, Any]) -> list[Callable[[], list[Reading]]]:
     jobs: list[Callable[[], list[Reading]]] = []
     for node in targets.get("web_farm", {}).get("nodes", []):
         jobs.append(lambda node=node: [web_node(node, t)])
+    for master in targets.get("web_farm", {}).get("content", []):
+        jobs.append(lambda master=master: [content_push(master, cfg["ssh"], t)])
     nlb = targets.get("nlb")
     if nlb:
         servers = [n["name"] for n in targets.get("web_farm", {}).get("nodes", [])] or list(nlb.get("servers", []))
@@ -539,7 +590,7 @@ def expected_rows(cfg: dict[str, Any]) -> list[Reading]:
     nlb = t.get("nlb") or {}
     ap = t.get("active_passive") or {}
     servers = [n["name"] for n in t.get("web_farm", {}).get("nodes", [])]
-    rows = [row("node", n) for n in servers]
+    rows = [row("node", n) for n in servers] + [row("content", m["name"]) for m in t.get("web_farm", {}).get("content", [])]
     for lb in nlb.get("balancers", []):
         rows += [row("balancer", lb["name"])] + [row("backend", lb["name"], s) for s in servers]
     rows += [row("vip", a) for a in nlb.get("vips", []) if nlb.get("balancer_path")]
@@ -670,6 +721,12 @@ class Monitor:
         path = environ.get("PATH_INFO", "/")
         if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
             return _answer(start_response, "405 Method Not Allowed", b"GET only\n", "text/plain")
+        if path != "/health" and not logged_in(environ.get("HTTP_AUTHORIZATION", ""), self.cfg.get("page_users", [])):
+            body = b"login needed\n"
+            start_response("401 Unauthorized", [("Content-Type", "text/plain"), ("Content-Length", str(len(body))),
+                                                ("WWW-Authenticate", 'Basic realm="webfarm monitor"'),
+                                                ("Cache-Control", "no-store")])
+            return [body]
         if path == "/":
             return _answer(start_response, "200 OK", self.page, "text/html; charset=utf-8")
         if path == "/api/state":
@@ -680,6 +737,24 @@ class Monitor:
             return _answer(start_response, "200 OK" if alive else "503 Service Unavailable",
                            b"ok\n" if alive else b"a collector stopped\n", "text/plain")
         return _answer(start_response, "404 Not Found", b"not found\n", "text/plain")
+
+
+def logged_in(header: str, users: list[dict[str, str]]) -> bool:
+    """True without page users, or when the Authorization header carries one
+    of their logins (compared in constant time)."""
+    if not users:
+        return True
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        user, _, password = base64.b64decode(token.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    found = False
+    for u in users:
+        found |= hmac.compare_digest(f"{u['user']}:{u['password']}".encode(), f"{user}:{password}".encode())
+    return found
 
 
 def _answer(start_response: Callable[..., Any], status: str, body: bytes, ctype: str) -> list[bytes]:
