@@ -41,6 +41,13 @@ TARGET_NODE_CRASH = "back <= 8 s"
 TARGET_SERVICE_DIES = "back <= 3 s"
 TARGET_DNS_WITHDRAWN = "withdrawn <= 3 s"
 TARGET_NEW_CONTENT = "<= 2 s"
+# A web node cut off (silent: no reset, no refusal) under load: no request
+# waits for it long, none waits out timeout server (30 s). The figure is the
+# longest time any request took.
+TARGET_WEB_NODE_CUT = "longest request <= 3 s"
+# Content is never lost: every answer a client gets is a whole file the
+# master published (issue: content replication never wipes the farm).
+TARGET_CONTENT_KEPT = "0 failed"
 
 _FAILED = re.compile(r"(\d+) failed")
 _SECONDS = re.compile(r"(?:([a-z][a-z ]*) )?<= ?(\d+(?:\.\d+)?) ?s")
@@ -146,6 +153,34 @@ def record(current: Record | None = None, names: Mapping[str, str] | None = None
         if figures.get(name) is not None:
             figures[name] = float(figures[name])
     return replace(current or Record(), **figures)
+
+
+_RESULT_FIELDS = [f.name for f in fields(Result)]
+
+
+def record_to_data(rec: Record) -> dict[str, Any]:
+    """A record as plain data (dicts, lists, strings and numbers), with every
+    request, so that it can travel from a pytest-xdist worker to the
+    controller in a test report; record_from_data(record_to_data(r)) == r."""
+    data: dict[str, Any] = {name: getattr(rec, name) for name in _FIELDS if name != "results"}
+    if rec.results is not None:
+        # One list per request, in Result's field order: compact for long loads.
+        data["results"] = {lane: [[getattr(r, name) for name in _RESULT_FIELDS] for r in requests]
+                           for lane, requests in rec.results.items()}
+    return data
+
+
+def record_from_data(data: Mapping[str, Any]) -> Record:
+    """The record record_to_data() turned into plain data. Raise ValueError
+    for data that is not one."""
+    unknown = set(data) - _FIELDS
+    if unknown:
+        raise ValueError(f"not a drill record: unknown field(s) {', '.join(sorted(unknown))}")
+    figures = dict(data)
+    if figures.get("results") is not None:
+        figures["results"] = {str(lane): [Result(*values) for values in requests]
+                              for lane, requests in figures["results"].items()}
+    return Record(**figures)
 
 
 @dataclass(frozen=True)

@@ -38,15 +38,18 @@ Requests go round-robin over the --target list. The run is bounded three
 ways: --count requests at most, --duration seconds at most, and it ends early
 when --stop-file appears. One JSON line per request goes to stdout at the
 end: {"i", "target", "t0", "t1", "outcome", "status", "node", "answer",
-"error"}, times in seconds since the epoch (containers share the host's
-clock). status is the HTTP status or the DNS rcode; node is the first
+"error", "digest"}, times in seconds since the epoch (containers share the
+host's clock). status is the HTTP status or the DNS rcode; node is the first
 --header the HTTP answer carries (who served it); answer is what a DNS or
-Redis answer said (the A records, sorted and comma-joined; the reply line).
+Redis answer said (the A records, sorted and comma-joined; the reply line);
+digest, with --digest, is the SHA-256 of an HTTP answer's body (what the
+client got, to tell a whole file from a partial one).
 """
 from __future__ import annotations
 
 import argparse
 import errno
+import hashlib
 import http.client
 import json
 import os
@@ -123,7 +126,7 @@ def tls_context() -> ssl.SSLContext:
 
 
 def probe_http(parts: urllib.parse.SplitResult, timeout: float, headers: Sequence[str], rec: dict[str, Any],
-               resolve: str = "all") -> None:
+               resolve: str = "all", digest: bool = False) -> None:
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     host = str(parts.hostname)
     if resolve == "first":
@@ -137,7 +140,9 @@ def probe_http(parts: urllib.parse.SplitResult, timeout: float, headers: Sequenc
     try:
         conn.request("GET", path, headers={"Host": parts.netloc, "Connection": "close", "User-Agent": "webfarm-loadgen"})
         resp = conn.getresponse()
-        resp.read()
+        body = resp.read()
+        if digest:
+            rec["digest"] = hashlib.sha256(body).hexdigest()
         rec["status"] = resp.status
         rec["node"] = next((resp.getheader(h) for h in headers if resp.getheader(h) is not None), None)
         rec["outcome"] = "ok" if 200 <= resp.status < 300 else "bad_answer"
@@ -226,14 +231,15 @@ def probe_tcp(parts: urllib.parse.SplitResult, timeout: float, rec: dict[str, An
         rec["outcome"] = "ok"
 
 
-def request(target: str, timeout: float, headers: Sequence[str] = ("X-Served-By",), resolve: str = "all") -> dict[str, Any]:
+def request(target: str, timeout: float, headers: Sequence[str] = ("X-Served-By",), resolve: str = "all",
+            digest: bool = False) -> dict[str, Any]:
     """One request to target on a new connection; never raises."""
     rec: dict[str, Any] = {"target": target, "t0": time.time(), "status": None, "node": None,
-                           "answer": None, "error": None}
+                           "answer": None, "error": None, "digest": None}
     try:
         parts = parse_target(target)
         if parts.scheme in ("http", "https"):
-            probe_http(parts, timeout, headers, rec, resolve)
+            probe_http(parts, timeout, headers, rec, resolve, digest)
         elif parts.scheme == "dns":
             probe_dns(parts, timeout, rec)
         elif parts.scheme == "redis":
@@ -249,7 +255,7 @@ def request(target: str, timeout: float, headers: Sequence[str] = ("X-Served-By"
 
 def run(targets: list[str], count: int, duration: float, timeout: float = 1.0, interval: float = 0.0,
         workers: int = 1, headers: Sequence[str] = ("X-Served-By",), stop_file: str | None = None,
-        resolve: str = "all") -> list[dict[str, Any]]:
+        resolve: str = "all", digest: bool = False) -> list[dict[str, Any]]:
     """Send at most count requests for at most duration seconds; return their records in order."""
     if resolve not in ("all", "first"):
         raise ValueError("resolve must be all or first")
@@ -280,7 +286,7 @@ def run(targets: list[str], count: int, duration: float, timeout: float = 1.0, i
 
     def worker() -> None:
         while (i := take()) is not None:
-            rec = request(targets[i % len(targets)], timeout, headers, resolve)
+            rec = request(targets[i % len(targets)], timeout, headers, resolve, digest)
             rec["i"] = i
             with lock:
                 records.append(rec)
@@ -308,10 +314,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stop-file", help="end the run early once this file exists")
     p.add_argument("--resolve", choices=("all", "first"), default="all",
                    help="HTTP by name: try every address in turn (all), or the first only (first)")
+    p.add_argument("--digest", action="store_true", help="record the SHA-256 of every HTTP answer's body")
     a = p.parse_args(argv)
     try:
         records = run(a.target, a.count, a.duration, a.timeout, a.interval, a.workers,
-                      tuple(a.header or ("X-Served-By",)), a.stop_file, a.resolve)
+                      tuple(a.header or ("X-Served-By",)), a.stop_file, a.resolve, a.digest)
     except ValueError as exc:
         p.error(str(exc))
     out = sys.stdout

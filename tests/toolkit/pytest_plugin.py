@@ -25,6 +25,8 @@ artifacts/drill/ (the lab) or artifacts/drill/<inventory>/ (any other
 inventory: a Molecule scenario's is molecule-<name>). The last line printed
 is the link to the page. --drill-enforce-targets (make drill) fails the run
 when a drill misses its target; without it a miss is reported only.
+Under pytest-xdist (-n) a worker's records travel to the controller with its
+test reports, so the report holds every drill's figures.
 """
 from __future__ import annotations
 
@@ -181,13 +183,31 @@ class DrillReport:
         self.messages: dict[str, str] = {}
         self.durations: dict[str, float] = {}
         self.records: dict[str, drill_report.Record] = {}
+        # In a pytest-xdist worker: the record last sent to the controller, per test.
+        self._sent: dict[str, drill_report.Record] = {}
         self.rows: list[drill_report.Row] = []
         self.page: Path | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        """In a pytest-xdist worker, the test's record travels to the
+        controller (which writes the report) with the phase's report, as
+        plain data, whenever it is new or changed."""
+        report = yield
+        record = self.records.get(item.nodeid)
+        if record is not None and hasattr(self.config, "workerinput") and self._sent.get(item.nodeid) is not record:
+            report.webfarm_drill_record = drill_report.record_to_data(record)
+            self._sent[item.nodeid] = record
+        return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if "drill" not in report.keywords:
             return
         nodeid = report.nodeid
+        data = getattr(report, "webfarm_drill_record", None)
+        if data is not None and not hasattr(self.config, "workerinput"):
+            # The controller: a worker's record, as its report carried it.
+            self.records[nodeid] = drill_report.record_from_data(data)
         now = self.outcomes.setdefault(nodeid, "passed")
         self.durations[nodeid] = self.durations.get(nodeid, 0.0) + report.duration
         if report.failed and now != "failed":

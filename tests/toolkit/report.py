@@ -22,6 +22,7 @@ class Result:
     node: str | None = None
     answer: str | None = None
     error: str | None = None
+    digest: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -32,7 +33,7 @@ class Result:
         if rec.get("outcome") not in OUTCOMES:
             raise ValueError(f"unknown outcome in record {rec!r}")
         return cls(int(rec["i"]), str(rec["target"]), float(rec["t0"]), float(rec["t1"]), str(rec["outcome"]),
-                   rec.get("status"), rec.get("node"), rec.get("answer"), rec.get("error"))
+                   rec.get("status"), rec.get("node"), rec.get("answer"), rec.get("error"), rec.get("digest"))
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,14 @@ def served_by(client: Host, url: str, count: int, header: str, cookies: bool = F
     return out.stdout.split()
 
 
-def get(client: Host, url: str, auth: tuple[str, str] | None = None, timeout: float = 5) -> tuple[int, dict[str, str], str]:
+def get(client: Host, url: str, auth: tuple[str, str] | None = None, timeout: float = 5,
+        headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
     """One GET from the client: (status, lower-cased headers, body); status 0 when it failed."""
     argv = ["curl", "-sS", "-m", str(timeout), "-D", "-", url]
     if auth:
         argv[1:1] = ["-u", f"{auth[0]}:{auth[1]}"]
+    for name, value in (headers or {}).items():
+        argv[1:1] = ["-H", f"{name}: {value}"]
     out = hosts.run(client, *argv, check=False, timeout=timeout + 30)
     if out.returncode != 0:
         return 0, {}, out.stderr

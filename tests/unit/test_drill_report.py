@@ -282,6 +282,66 @@ def test_a_session_of_drills_prints_the_table_writes_the_report_and_ends_with_it
     assert run("--drill-enforce-targets").returncode == 1
 
 
+def test_a_record_survives_the_trip_as_plain_data():
+    for rec in rows():
+        if rec.record is None:
+            continue
+        data = dr.record_to_data(rec.record)
+        assert json.loads(json.dumps(data)) == data  # dicts, lists, strings and numbers only
+        assert dr.record_from_data(json.loads(json.dumps(data))) == rec.record
+    assert dr.record_from_data(dr.record_to_data(dr.Record())) == dr.Record()
+    with pytest.raises(ValueError, match="unknown field.*colour"):
+        dr.record_from_data({"outage": 1.0, "colour": "red"})
+
+
+def test_under_xdist_every_workers_records_reach_the_report(tmp_path):
+    """pytest -n 2: the drills run in two worker processes and the report is
+    written by the controller, which sees only the workers' test reports:
+    every record must travel with them, figures and requests alike."""
+    tests = tmp_path / "tests" / "demo"
+    tests.mkdir(parents=True)
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    drill: a drill\n")
+    (tmp_path / "tests" / "conftest.py").write_text('pytest_plugins = ["toolkit.pytest_plugin"]\n')
+    (tests / "test_drill_spread.py").write_text(textwrap.dedent("""
+        import os
+
+        import pytest
+        from toolkit import drill_report
+        from toolkit.report import Result
+
+        pytestmark = pytest.mark.drill
+        T = 1_700_000_000.0
+
+        @pytest.mark.parametrize("n", range(8))
+        def test_recorded(drill_record, n):
+            results = [Result(i, f"http://10.0.0.{n}/", T + i, T + i + 0.5, "timeout" if i < n else "ok", node=f"web{n}")
+                       for i in range(10)]
+            drill_record(target=drill_report.TARGET_WEB_NODE_KILLED, outage=n / 10, results=results, disrupted=T + n,
+                         disrupted_label=os.environ.get("PYTEST_XDIST_WORKER", "controller"))
+            drill_record(returned=T + n + 1, returned_label=f"back {n}")
+    """))
+    out_dir = tmp_path / "artifacts"
+    # A session of its own, even when this test runs in an xdist worker.
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}, "PYTHONPATH": str(ROOT / "tests")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "xdist", "-n", "2",
+                           f"--drill-report-dir={out_dir}", "tests/demo"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    drills = {d["drill"]: d for d in json.loads((out_dir / "report.json").read_text())["drills"]}
+    assert len(drills) == 8, sorted(drills)
+    workers = set()
+    for n in range(8):
+        d = drills[f"recorded [{n}]"]
+        assert (d["outage_s"], d["failed"], d["total"]) == (n / 10, n, 10), d
+        assert d["result"] == ("pass" if n == 0 else "MISS"), d
+        assert d["returned_label"] == f"back {n}", d  # the second call's figure too
+        workers.add(d["disrupted_label"])
+    assert workers == {"gw0", "gw1"}, workers  # both workers ran drills
+    table = done.stdout[done.stdout.index("drill report"):]
+    assert re.search(r"demo\s+recorded \[7\]\s+0 failed\s+0.70\s+7/10\s+-\s+MISS", table), table
+    assert (out_dir / "report.html").read_text().count('<svg class="timeline"') == 8
+
+
 class _Config:
     def __init__(self, inventory: str | None, given: str | None = None) -> None:
         self.options = {"ansible_inventory": inventory, "drill_report_dir": given}

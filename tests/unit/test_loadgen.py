@@ -3,6 +3,7 @@ HTTP, a tiny DNS responder and a tiny Redis responder."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import http.server
 import socket
 import socketserver
@@ -87,6 +88,13 @@ def test_ok_records_status_and_node(server):
     assert {r["node"] for r in recs} == {"unit"}
     assert {r["target"] for r in recs} == {server + "/"}
     assert all(r["t1"] >= r["t0"] for r in recs)
+
+
+def test_digest_is_the_sha256_of_the_body_the_client_got(server):
+    (rec,) = loadgen.run([server + "/"], count=1, duration=5, digest=True)
+    assert rec["digest"] == hashlib.sha256(b"ok").hexdigest()
+    (plain,) = loadgen.run([server + "/"], count=1, duration=5)
+    assert plain["digest"] is None
 
 
 def test_http_error_is_a_bad_answer_with_its_status(server):

@@ -75,3 +75,59 @@ def test_a_bad_release_name_is_refused():
     out = subprocess.run([SETUP, "image-tag"], env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
     assert "WEBFARM_SUITE='Trixie 13' is not a release codename" in out.stderr
+
+
+FAKE_PIP = """#!/bin/sh
+echo "$*" >>"$CALLS"
+if [ "$1" = show ]; then  # as pip: the installed ones, and status 1 if any is missing
+  shift; rc=0
+  for want in "$@"; do
+    case " $INSTALLED " in *" $want "*) printf 'Name: %s\\nVersion: 1\\n---\\n' "$want" ;; *) rc=1 ;; esac
+  done
+  exit $rc
+fi
+"""
+
+
+def venv_update(tmp_path, installed: str) -> tuple[list[str], str]:
+    """Run `setup venv` on a copy whose .venv is a fake pip: its calls, and what setup said."""
+    top = tmp_path / "top"
+    shutil.copytree(ROOT / "scripts", top / "scripts")
+    shutil.copy(ROOT / "requirements.txt", top / "requirements.txt")
+    bin_ = top / ".venv" / "bin"
+    bin_.mkdir(parents=True)
+    (bin_ / "pip").write_text(FAKE_PIP)
+    for name in ("python", "ansible-playbook"):
+        (bin_ / name).write_text("#!/bin/sh\n")
+    for f in bin_.iterdir():
+        f.chmod(0o755)
+    calls = tmp_path / "calls"
+    env = {"PATH": "/usr/bin:/bin", "CALLS": str(calls), "INSTALLED": installed, "WEBFARM_LOG_DIR": str(tmp_path)}
+    out = subprocess.run([str(top / "scripts" / "setup"), "venv"], env=env, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return calls.read_text().splitlines(), out.stdout
+
+
+def test_a_venv_from_older_requirements_loses_what_they_no_longer_hold(tmp_path):
+    calls, said = venv_update(tmp_path, "passlib molecule-plugins docker selinux pytest")
+    uninstall = [c for c in calls if c.startswith("uninstall ")]
+    assert len(uninstall) == 1
+    assert set(uninstall[0].split()) >= {"passlib", "molecule-plugins", "docker", "selinux"}
+    assert "pytest" not in uninstall[0].split()
+    # passlib and libpass share their files: libpass goes too, then comes back whole.
+    assert "libpass" in uninstall[0].split()
+    assert calls.index(uninstall[0]) < next(i for i, c in enumerate(calls) if c.startswith("install "))
+    assert "venv: removing passlib molecule-plugins docker selinux (no longer in requirements.txt)" in said
+
+
+def test_a_current_venv_loses_nothing(tmp_path):
+    calls, said = venv_update(tmp_path, "libpass pytest")
+    assert not [c for c in calls if c.startswith("uninstall ")]
+    assert [c for c in calls if c.startswith("install ")] and "removing" not in said
+
+
+def test_retired_packages_are_not_required_again():
+    required = {line.split("==")[0].split("[")[0].lower() for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if line and not line.startswith("#")}
+    retired = re.search(r"^RETIRED_PACKAGES=\((.*)\)$", (ROOT / "scripts" / "setup").read_text(), re.M)[1].split()
+    assert retired and not required & set(retired)
