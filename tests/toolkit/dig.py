@@ -1,12 +1,16 @@
 """Ask name servers from a lab host (the client) with dig, and wait for answers.
 
     records(client, server, "www.webfarm.test")   -> ["10.213.0.11", ...] in answer order
+    answered(client, server, "www.webfarm.test")  -> the records, or None without a real answer
     answers(client, server, "www.webfarm.test", 3) -> three answers asked in a row
     serial(client, server, "webfarm.test")        -> 7
     status(client, server, "example.org")         -> "REFUSED"
     nsupdate(client, script, key)                  -> nsupdate's own words
     transfer(client, server, zone, key)            -> the zone's records, or [] if refused
     watch(client, servers, name, done, since, timeout) -> {server: seconds until done}
+
+Only an answer counts: a name is withdrawn when a server answered (NOERROR
+or NXDOMAIN) without it, never when it failed (SERVFAIL) or said nothing.
 
 dig runs inside the host (bind9-dnsutils, installed by playbooks/clients.yml),
 so queries travel the lab network as a real client's do.
@@ -26,6 +30,30 @@ def dig(client: Host, server: str, name: str, rtype: str = "A", *options: str) -
     out = hosts.run(client, "dig", f"@{server}", name, rtype, "+norecurse", "+time=1", "+tries=1", *options,
                     check=False, timeout=20)
     return out.stdout
+
+
+# The rcodes that are an answer about the name; any other (SERVFAIL,
+# REFUSED...) or silence says nothing about what the zone holds.
+ANSWERS = ("NOERROR", "NXDOMAIN")
+
+
+def parse(out: str) -> tuple[str, list[str]]:
+    """dig's full output -> (rcode or 'no answer', the answer section's data).
+
+    >>> parse(";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\\nw. 5 IN A 10.0.0.1\\n")
+    ('NOERROR', ['10.0.0.1'])
+    """
+    m = re.search(r"status: ([A-Z]+)", out)
+    data = [line.split(None, 4)[4].strip() for line in out.splitlines()
+            if line.strip() and not line.startswith(";") and len(line.split(None, 4)) == 5]
+    return (m.group(1) if m else "no answer"), data
+
+
+def answered(client: Host, server: str, name: str, rtype: str = "A") -> list[str] | None:
+    """The records of name when the server answered (NOERROR or NXDOMAIN:
+    [] for none), None when it failed or did not answer."""
+    rcode, data = parse(dig(client, server, name, rtype, "+noall", "+answer", "+comments"))
+    return data if rcode in ANSWERS else None
 
 
 def records(client: Host, server: str, name: str, rtype: str = "A") -> list[str]:
@@ -58,14 +86,16 @@ def serial(client: Host, server: str, zone: str) -> int | None:
 
 def watch(client: Host, servers: list[str], name: str, done: Callable[[list[str]], bool], since: float,
           timeout: float, interval: float = 0.05) -> dict[str, float]:
-    """Poll each server until done(records of name) holds there; the seconds
-    from `since` (a time.time()) at which each one first did. Bounded."""
+    """Poll each server until done(records of name) holds on an answer
+    there (a failure or silence is never done); the seconds from `since` (a
+    time.time()) at which each one first did. Bounded."""
     left = list(servers)
     seen: dict[str, float] = {}
     deadline = time.monotonic() + timeout
     while left:
         for server in list(left):
-            if done(records(client, server, name)):
+            got = answered(client, server, name)
+            if got is not None and done(got):
                 seen[server] = time.time() - since
                 left.remove(server)
         if left and time.monotonic() > deadline:
