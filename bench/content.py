@@ -84,8 +84,11 @@ def session_rows(inv: Inventory) -> list[list[str]]:
 def fsync_rows(inv: Inventory) -> list[list[str]]:
     store, _ = sessions.store_host(inv)
     first = inv.hosts("sessions")[0]
+    user, password = sessions.admin_login(store)
+    if not password:
+        raise LookupError(f"{store.name}: no session_store_admin_password, so no user may CONFIG SET")
     auth = ["-h", sessions.store_address(first), "-p", str(first.var("session_store_port") or 6379),
-            "-a", sessions.store_password(store)]
+            "--user", user, "--pass", password]
     rows = []
     try:
         for mode in ("always", "everysec"):

@@ -133,14 +133,22 @@ def backend(inventory: Inventory) -> str:
     return "redis" if inventory.hosts("sessions") else "memory"
 
 
-def store_password(store: Host) -> str:
-    """The store's password as its host has it (the inventory may hold a
-    lookup or a vaulted value the tests cannot evaluate)."""
+def store_login(store: Host, user: str = "") -> tuple[str, str]:
+    """(user, password) of one of the store's users as its host has them (the
+    inventory may hold a lookup or a vaulted value the tests cannot
+    evaluate): the session app's by default; ("", "") when there is none."""
+    user = user or str(store.var("session_store_app_user") or "webfarm-session")
     out = hosts.run(store, "cat", "/etc/redis/webfarm-auth.conf", check=False)
     for line in out.stdout.splitlines():
-        if line.startswith("requirepass "):
-            return line.split(None, 1)[1].strip()
-    return ""
+        words = line.split()
+        if words[:2] == ["user", user]:
+            return user, next((w[1:] for w in words if w.startswith(">")), "")
+    return "", ""
+
+
+def admin_login(store: Host) -> tuple[str, str]:
+    """The operator's (user, password) at the store, ("", "") without one."""
+    return store_login(store, str(store.var("session_store_admin_user") or "webfarm-admin"))
 
 
 def store_address(store: Host) -> str:
@@ -149,9 +157,10 @@ def store_address(store: Host) -> str:
     return store.address if not said or "{{" in said else said
 
 
-def store_url(store: Host, password: str = "") -> str:
-    """redis://[:PASSWORD@]ADDRESS:PORT of the store (the load generator's form)."""
-    auth = f":{urllib.parse.quote(password, safe='')}@" if password else ""
+def store_url(store: Host, login: tuple[str, str] = ("", "")) -> str:
+    """redis://[USER:PASSWORD@]ADDRESS:PORT of the store (the load generator's form)."""
+    user, password = login
+    auth = f"{urllib.parse.quote(user, safe='')}:{urllib.parse.quote(password, safe='')}@" if password else ""
     return f"redis://{auth}{store_address(store)}:{store.var('session_store_port') or 6379}"
 
 

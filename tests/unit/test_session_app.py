@@ -78,6 +78,7 @@ def test_memory_sessions_expire_and_stay_bounded(monkeypatch):
     ({"path": "app"}, "path 'app': must start and end with /"),
     ({"backend": "redis"}, "redis.host: the redis backend needs the store's address"),
     ({"backend": "redis", "redis": {**CFG["redis"], "host": "10.0.0.1", "port": 70000}}, "redis.port 70000"),
+    ({"backend": "redis", "redis": {**CFG["redis"], "host": "10.0.0.1", "key_prefix": "x*"}}, "redis.key_prefix 'x\\*'"),
 ])
 def test_a_bad_configuration_is_named(tmp_path, change, message):
     path = tmp_path / "app.json"

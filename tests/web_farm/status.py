@@ -23,7 +23,7 @@ def master_view(host: Host) -> tuple[bool, str]:
 
 
 def store_view(host: Host) -> tuple[bool, str]:
-    rec = loadgen.request(sessions.store_url(host, sessions.store_password(host)), timeout=2.0)
+    rec = loadgen.request(sessions.store_url(host, sessions.store_login(host)), timeout=2.0)
     return rec["outcome"] == "ok", f"redis {rec['answer'] or rec['error'] or rec['outcome']}"
 
 

@@ -68,6 +68,33 @@ def test_the_session_cookie_is_secure_over_https_and_a_forged_scheme_is_not_beli
         f"{https[0]}: the session cookie is not Secure over HTTPS: {headers.get('set-cookie')}"
 
 
+def test_the_apps_store_login_counts_visits_and_may_do_nothing_else(inventory):
+    """The app's Redis user (ACL) has its commands on its own keys only; the
+    default user is off, so no client gets in without a user name."""
+    stores = inventory.hosts("sessions")
+    if not stores:
+        pytest.skip("the inventory has no session store (sessions group)")
+    store, _ = sessions.store_host(inventory)
+    user, password = sessions.store_login(store)
+    assert password, f"{store.name}: no login for the session app's user in /etc/redis/webfarm-auth.conf"
+    prefix = str(stores[0].var("session_store_app_key_prefix") or "webfarm:session:")
+    address = sessions.store_address(stores[0])
+
+    def cli(*argv: str, login: tuple[str, str] = (user, password)) -> str:
+        auth = ["--user", login[0], "--pass", login[1]] if login[1] else []
+        out = hosts.run(store, "redis-cli", "-h", address, *auth, "--no-auth-warning", *argv, check=False)
+        return (out.stdout + out.stderr).strip()
+
+    key = f"{prefix}acl-test"
+    assert cli("INCR", key).isdigit() and cli("EXPIRE", key, "5") == "1"
+    for argv in (["FLUSHALL"], ["CONFIG", "GET", "dir"], ["KEYS", "*"], ["GET", key], ["INCR", "not-a-session"]):
+        said = cli(*argv)
+        assert "NOPERM" in said, f"the app's user ran {' '.join(argv)}: {said!r}"
+    # The default user is off: its old password (the app's) and no password at all are refused.
+    assert "WRONGPASS" in cli("AUTH", password, login=("", "")), "the default user takes the app's password"
+    assert "NOAUTH" in cli("PING", login=("", "")), "the default user lets a client in without a user name"
+
+
 @pytest.mark.drill
 @pytest.mark.parametrize("kind", ["redis", "memory"])
 def test_crash_the_node_that_served_last(inventory, client, kind):

@@ -72,6 +72,8 @@ def load_config(path: str) -> dict[str, Any]:
             raise ConfigError(f"redis.port {redis.get('port')!r}: must be a TCP port")
         if not isinstance(redis.get("timeout"), (int, float)) or redis["timeout"] <= 0:
             raise ConfigError(f"redis.timeout {redis.get('timeout')!r}: must be a positive number of seconds")
+        if not re.match(r"^[A-Za-z0-9:_.-]+$", str(redis.setdefault("key_prefix", "webfarm:session:"))):
+            raise ConfigError(f"redis.key_prefix {redis.get('key_prefix')!r}: must be letters, digits, ':', '_', '.', '-'")
     return cfg
 
 
@@ -119,17 +121,20 @@ class RedisStore:
                                                          redis.exceptions.TimeoutError,
                                                          redis.exceptions.ResponseError)
         self.ttl = ttl
+        self.prefix = cfg.get("key_prefix", "webfarm:session:")
         # Short timeouts: a store that moved (failover) costs a request
         # half a second, not a worker. The pool reconnects by itself. No
         # retry: an INCR whose answer was lost may have been counted, and
         # sending it again would count the visit twice (redis-py 5 and later
         # retry three times unless told not to).
-        self._redis = redis.Redis(host=cfg["host"], port=cfg["port"], password=cfg.get("password") or None,
+        # The app's own ACL user (the store allows it its keys and commands).
+        self._redis = redis.Redis(host=cfg["host"], port=cfg["port"], username=cfg.get("user") or None,
+                                  password=cfg.get("password") or None,
                                   socket_timeout=cfg["timeout"], socket_connect_timeout=cfg["timeout"],
                                   retry_on_timeout=False, retry=Retry(NoBackoff(), 0), health_check_interval=0)
 
     def visit(self, session: str) -> int:
-        key = f"webfarm:session:{session}"
+        key = f"{self.prefix}{session}"
         try:
             pipe = self._redis.pipeline(transaction=True)
             pipe.incr(key)
