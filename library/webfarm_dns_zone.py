@@ -11,8 +11,9 @@ description:
     with the declared records, and sends one TSIG-signed dynamic update (RFC 2136) with only the difference.
   - The zone file belongs to the name server and is never written; the serial moves only when a record changes,
     so a rerun with the same records changes nothing.
-  - The SOA (the server's) and the rrsets listed in O(keep) (another owner's, for example a health checker's)
-    are never touched. With O(purge), rrsets that nobody declares are deleted.
+  - The rrsets listed in O(keep) (another owner's, for example a health checker's) are never touched. With
+    O(purge), rrsets that nobody declares are deleted. The SOA changes only where a field given in O(soa) differs,
+    its serial one above the zone's.
   - Runs where dnspython is installed (Debian's C(python3-dnspython)), usually on the primary itself.
 version_added: "1.0.0"
 author: webfarm
@@ -54,6 +55,13 @@ options:
     description: TTL of records that name none.
     type: int
     default: 300
+  soa:
+    description:
+      - The SOA's fields to keep as declared, any of C(mname), C(rname) (names, relative to the zone unless they end
+        in a dot), C(refresh), C(retry), C(expire), C(minimum) (seconds). Fields not given stay as the zone has them;
+        the serial is the server's.
+    type: dict
+    default: {}
   keep:
     description: Rrsets another owner manages, as C(name) and C(type); never changed or deleted here.
     type: list
@@ -99,6 +107,10 @@ deleted:
   returned: always
   type: list
   elements: str
+soa:
+  description: The SOA's new text when a field of O(soa) differed, else null.
+  returned: always
+  type: str
 serial:
   description: The zone's SOA serial before any update.
   returned: always
@@ -107,12 +119,15 @@ serial:
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible.module_utils.webfarm.dns_zone import (  # noqa: E402
+    Plan,
     absolute,
     canonicalizer,
     desired_rrsets,
     plan,
     render,
     rrsets_from_zone,
+    soa_fields,
+    soa_plan,
     update_message,
 )
 
@@ -141,6 +156,7 @@ def run_module() -> None:
             "records": {"type": "list", "elements": "dict", "default": []},
             "default_ttl": {"type": "int", "default": 300},
             "keep": {"type": "list", "elements": "dict", "default": []},
+            "soa": {"type": "dict", "default": {}},
             "purge": {"type": "bool", "default": True},
             "timeout": {"type": "float", "default": 10},
         },
@@ -167,12 +183,20 @@ def run_module() -> None:
         module.fail_json(msg=f"webfarm_dns_zone: could not transfer {zone} from {p['server']} with key "
                              f"{p['key_name']}: {type(exc).__name__}: {exc}")
     current = rrsets_from_zone(zone_obj)
-    serial = int(zone_obj.find_rdataset(zone, "SOA")[0].serial)
-    the_plan = plan(current, desired, keep, p["purge"])
+    soa_rdataset = zone_obj.find_rdataset(zone, "SOA")
+    soa_now = soa_fields(soa_rdataset[0])
+    serial = soa_now["serial"]
+    records_plan = plan(current, desired, keep, p["purge"])
+    try:
+        new_soa = soa_plan(soa_now, p["soa"], zone)
+    except ValueError as exc:
+        module.fail_json(msg=f"webfarm_dns_zone: {exc}")
+    the_plan = Plan(records_plan.replace, records_plan.delete, new_soa)
     result = {
         "changed": the_plan.changed,
         "replaced": [line for rr in the_plan.replace for line in rr.lines()],
         "deleted": [line for rr in the_plan.delete for line in rr.lines()],
+        "soa": new_soa,
         "serial": serial,
     }
     if module._diff and the_plan.changed:
@@ -180,7 +204,7 @@ def run_module() -> None:
         result["diff"] = {"before": render(before), "after": render(list(the_plan.replace)),
                           "before_header": f"{zone} (changed rrsets)", "after_header": f"{zone} (changed rrsets)"}
     if the_plan.changed and not module.check_mode:
-        msg = update_message(zone, the_plan, keyring, p["key_name"], p["key_algorithm"])
+        msg = update_message(zone, the_plan, keyring, p["key_name"], p["key_algorithm"], int(soa_rdataset.ttl))
         try:
             response = dns.query.tcp(msg, p["server"], port=p["port"], timeout=p["timeout"])
         except Exception as exc:

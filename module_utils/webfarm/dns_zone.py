@@ -5,7 +5,8 @@ never rewritten. Instead the zone is read by a signed transfer (AXFR), the
 records someone declares are compared with it rrset by rrset, and only the
 difference is sent as one signed update (RFC 2136): the serial moves only
 when a record really changes. Rrsets that another owner manages (``keep``)
-and the SOA (the server's) are never touched.
+are never touched; the SOA is changed only where a declared field (its
+name server, contact or timers) differs, one serial above the zone's.
 
 Pure functions take and return plain data; the few that talk DNS take the
 dnspython callables they use as parameters, so unit tests need no server.
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "SRV", "TXT")
+# The SOA's fields besides the serial (the server moves that one).
+SOA_FIELDS = ("mname", "rname", "refresh", "retry", "expire", "minimum")
 
 
 @dataclass(frozen=True)
@@ -43,10 +46,11 @@ class Plan:
 
     replace: tuple[RRset, ...]
     delete: tuple[RRset, ...]
+    soa: str | None = None  # the SOA's new text, when a declared field differs
 
     @property
     def changed(self) -> bool:
-        return bool(self.replace or self.delete)
+        return bool(self.replace or self.delete or self.soa)
 
 
 def absolute(name: str, zone: str) -> str:
@@ -107,6 +111,52 @@ def plan(current: Mapping[tuple[str, str], RRset], desired: Mapping[tuple[str, s
     return Plan(replace, delete)
 
 
+def soa_plan(current: Mapping[str, Any], wanted: Mapping[str, Any], zone: str) -> str | None:
+    """The SOA's new text when a field declared in wanted differs from the
+    zone's (current: the SOA's fields and serial), with the serial one above
+    the zone's (a lower or equal serial would be ignored, RFC 2136 3.4.2.2);
+    None when every declared field agrees. Names are made absolute in zone.
+
+    >>> now = {"mname": "ns1.w.test.", "rname": "hostmaster.w.test.", "serial": 7,
+    ...        "refresh": 3600, "retry": 600, "expire": 86400, "minimum": 60}
+    >>> soa_plan(now, {"retry": 600, "mname": "ns1"}, "w.test") is None
+    True
+    >>> soa_plan(now, {"retry": 900}, "w.test")
+    'ns1.w.test. hostmaster.w.test. 8 3600 900 86400 60'
+    """
+    unknown = sorted(set(wanted) - set(SOA_FIELDS))
+    if unknown:
+        raise ValueError(f"soa: unknown field {', '.join(unknown)} (known: {', '.join(SOA_FIELDS)})")
+    zone = zone.rstrip(".").lower() + "."
+    merged = dict(current)
+    for field, value in wanted.items():
+        if field in ("mname", "rname"):
+            name = str(value).strip().lower()
+            if not name or " " in name:
+                raise ValueError(f"soa.{field} {value!r}: must be a domain name")
+            merged[field] = name if name.endswith(".") else f"{name}.{zone}"
+        else:
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"soa.{field} {value!r}: must be a number of seconds") from None
+            if not 0 <= number <= 2**31 - 1:
+                raise ValueError(f"soa.{field} {value}: must be 0 to 2147483647 seconds")
+            merged[field] = number
+    if all(merged[f] == current[f] for f in SOA_FIELDS):
+        return None
+    serial = (int(current["serial"]) + 1) % 2**32
+    return " ".join(str(merged[f]) for f in ("mname", "rname")) + f" {serial} " + \
+        " ".join(str(merged[f]) for f in SOA_FIELDS[2:])
+
+
+def soa_fields(rdata: Any) -> dict[str, Any]:
+    """The fields of a dnspython SOA rdata, names absolute and lower case."""
+    return {"mname": rdata.mname.to_text().lower(), "rname": rdata.rname.to_text().lower(),
+            "serial": int(rdata.serial), "refresh": int(rdata.refresh), "retry": int(rdata.retry),
+            "expire": int(rdata.expire), "minimum": int(rdata.minimum)}
+
+
 def rrsets_from_zone(zone_obj: Any) -> dict[tuple[str, str], RRset]:
     """Rrsets of a dnspython Zone (from a transfer), names absolute."""
     out: dict[tuple[str, str], RRset] = {}
@@ -141,8 +191,9 @@ def canonicalizer(zone: str) -> Callable[[str, str], str]:
     return canonical
 
 
-def update_message(zone: str, the_plan: Plan, keyring: Any, keyname: str, keyalgorithm: str) -> Any:
-    """One signed dnspython Update doing the whole plan."""
+def update_message(zone: str, the_plan: Plan, keyring: Any, keyname: str, keyalgorithm: str,
+                   soa_ttl: int = 3600) -> Any:
+    """One signed dnspython Update doing the whole plan (the SOA keeps soa_ttl)."""
     import dns.update
 
     msg = dns.update.Update(zone, keyring=keyring, keyname=keyname, keyalgorithm=keyalgorithm)
@@ -150,6 +201,8 @@ def update_message(zone: str, the_plan: Plan, keyring: Any, keyname: str, keyalg
         msg.delete(rr.name, rr.rtype)
     for rr in the_plan.replace:
         msg.replace(rr.name, rr.ttl, rr.rtype, *rr.values)
+    if the_plan.soa:
+        msg.replace(zone.rstrip(".") + ".", soa_ttl, "SOA", the_plan.soa)
     return msg
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dns.zone
 import pytest
 from ansible.module_utils.webfarm.dns_zone import (
+    Plan,
     RRset,
     absolute,
     canonicalizer,
@@ -12,6 +13,8 @@ from ansible.module_utils.webfarm.dns_zone import (
     plan,
     render,
     rrsets_from_zone,
+    soa_fields,
+    soa_plan,
     update_message,
 )
 
@@ -124,3 +127,43 @@ def test_the_update_deletes_and_replaces_in_one_signed_message():
     assert update == ["old.webfarm.test. ANY TXT", "shop.webfarm.test. ANY CNAME", "shop.webfarm.test. 300 IN CNAME www"]
     assert msg.keyname.to_text() == "webfarm-admin."
     assert render(list(p.replace)) == "shop.webfarm.test. 300 IN CNAME www.webfarm.test.\n"
+
+
+def soa_now():
+    zone = dns.zone.from_text(SERVED, origin=ZONE, relativize=False)
+    return soa_fields(zone.find_rdataset(ZONE, "SOA")[0])
+
+
+SOA_AS_SERVED = {"mname": "dns1", "rname": "hostmaster", "refresh": 3600, "retry": 600, "expire": 1209600, "minimum": 30}
+
+
+def test_the_soa_as_served_reads_back_and_an_unchanged_one_plans_nothing():
+    assert soa_now() == {"mname": "dns1.webfarm.test.", "rname": "hostmaster.webfarm.test.", "serial": 7,
+                         "refresh": 3600, "retry": 600, "expire": 1209600, "minimum": 30}
+    assert soa_plan(soa_now(), SOA_AS_SERVED, ZONE) is None
+    assert soa_plan(soa_now(), {"mname": "DNS1.webfarm.test.", "retry": "600"}, ZONE) is None
+    assert soa_plan(soa_now(), {}, ZONE) is None
+
+
+def test_a_changed_soa_field_is_sent_one_serial_above_the_zones():
+    import dns.tsigkeyring
+
+    new = soa_plan(soa_now(), {**SOA_AS_SERVED, "retry": 900, "rname": "ops.example.org."}, ZONE)
+    assert new == "dns1.webfarm.test. ops.example.org. 8 3600 900 1209600 30"
+    keyring = dns.tsigkeyring.from_text({"webfarm-admin": "c2VjcmV0c2VjcmV0c2VjcmV0"})
+    msg = update_message(ZONE, Plan((), (), new), keyring, "webfarm-admin", "hmac-sha256", soa_ttl=300)
+    update = msg.to_text().split(";UPDATE\n")[1].split(";ADDITIONAL")[0].splitlines()
+    # dnspython prints names inside the zone relative to it.
+    assert update == ["webfarm.test. ANY SOA", "webfarm.test. 300 IN SOA dns1 ops.example.org. 8 3600 900 1209600 30"]
+    assert Plan((), (), new).changed
+
+
+@pytest.mark.parametrize("soa, message", [
+    ({"serial": 9}, "soa: unknown field serial"),
+    ({"retry": "soon"}, "soa.retry 'soon': must be a number of seconds"),
+    ({"expire": -1}, "soa.expire -1: must be 0 to 2147483647 seconds"),
+    ({"mname": "two words"}, "soa.mname 'two words': must be a domain name"),
+])
+def test_bad_soa_fields_are_named(soa, message):
+    with pytest.raises(ValueError, match=message):
+        soa_plan(soa_now(), soa, ZONE)
