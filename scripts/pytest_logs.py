@@ -22,7 +22,9 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Molecule (25+) draws a frame around what its steps print: "│ line │".
 FRAME = re.compile(r"^\s*[\u2502\u2503]\s?|\s?[\u2502\u2503]\s*$")
 # A section line: "==== short test summary info ====", "==== 3 passed in 1.2s ====".
-SECTION = re.compile(r"^={3,} (?P<title>.*?) ={3,}$")
+# Its closing rule may be cut off: Molecule's frame wraps a line as wide as
+# the terminal pytest drew it for.
+SECTION = re.compile(r"^={3,} (?P<title>.*?)(?: ={3,})?$")
 RESULT = re.compile(r"\bin \d+(?:\.\d+)?s\b")
 SKIPPED_COUNT = re.compile(r"\b(\d+) skipped\b")
 # The words that start an entry of the short test summary.

@@ -96,6 +96,12 @@ def test_a_run_that_ended_early_and_skips_without_reasons_are_told():
     assert lines[-1] == "no test skipped"
 
 
+def test_a_result_line_whose_closing_rule_the_frame_cut_off_is_read():
+    # As Molecule printed it: coloured frame, the pytest line as wide as COLUMNS, its end wrapped away.
+    log = f"  {E}2m\u2502{E}0m {'=' * 180} 23 passed in 67.39s (0:01:07)\n  {E}2m\u2502{E}0m {'=' * 180}\n"
+    assert pytest_logs.result(log) == "23 passed in 67.39s (0:01:07)"
+
+
 def test_a_molecule_framed_verify_is_read_too():
     # Molecule 25 frames a step's output ("│ line │"): the result and skips are still found.
     framed = "\n".join(f"\u2502 {line} \u2502" for line in VERIFY.splitlines())
