@@ -53,7 +53,10 @@ def authkey_sha256(node: Host) -> str:
 
 
 def tsig(name: str, secret: str) -> str:
-    return f"hmac-sha256:webfarm-{name}:{secret}"
+    """ALGORITHM:NAME:SECRET of one of the zone's keys; the transfer key's
+    name carries a digest of its secret (roles/dns_server/vars/main.yml)."""
+    digest = f"-{hashlib.sha256(secret.encode()).hexdigest()[:8]}" if name == "transfer" else ""
+    return f"hmac-sha256:webfarm-{name}{digest}:{secret}"
 
 
 def timed_converge(inventory: Inventory, playbook: str) -> float:

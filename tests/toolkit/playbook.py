@@ -40,10 +40,11 @@ def run_playbook(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[
 
 
 def converge(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], playbook: str,
-             extra_vars: Mapping[str, Any] | None = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+             extra_vars: Mapping[str, Any] | None = None, timeout: float = 900,
+             limit: str | None = None) -> subprocess.CompletedProcess[str]:
     """run_playbook for a drill's step that must succeed: fail the test with
     the playbook's last output when it does not."""
-    out = run_playbook(inventory, playbook, extra_vars=extra_vars, timeout=timeout)
+    out = run_playbook(inventory, playbook, extra_vars=extra_vars, timeout=timeout, limit=limit)
     assert out.returncode == 0, f"{playbook} failed:\n{out.stdout[-4000:]}\n{out.stderr[-2000:]}"
     return out
 
