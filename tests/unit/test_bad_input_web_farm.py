@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts, run_playbook
+from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
 
 PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAtest\n-----END OPENSSH PRIVATE KEY-----"
 PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3RrZXl0ZXN0a2V5dGVzdGtleXRlc3RrZXk= test"
@@ -20,7 +20,7 @@ FIRST_CHANGES = ("Create the drop-in directory of Redis's unit", "Install the we
 STORE = {"session_store_address": "10.213.0.61", "session_store_network": "10.213.0.0/24"}
 
 
-def run_wf(tmp_path, content=True, sessions=True, groups=None, **overrides):
+def run_wf(tmp_path, content=True, sessions=True, groups=None, extra_vars=None, **overrides):
     groups = groups or {"web_farm": {"web1": {"webfarm_address": "10.213.0.11"},
                                      "web2": {"webfarm_address": "10.213.0.12"}}}
     if content:
@@ -29,7 +29,7 @@ def run_wf(tmp_path, content=True, sessions=True, groups=None, **overrides):
         groups.setdefault("sessions", {"store1": {"webfarm_address": "10.213.0.61"}})
     variables = {"content_sync_ssh_private_key": PRIVATE_KEY, "session_store_password": "p" * 24, **STORE,
                  **({"web_node_content_sync_public_key": PUBLIC_KEY} if content else {}), **overrides}
-    return check_on_local_hosts(tmp_path, "web_farm.yml", groups, variables)
+    return check_on_local_hosts(tmp_path, "web_farm.yml", groups, variables, extra_vars=extra_vars)
 
 
 def test_good_input_passes_the_checks(tmp_path):
@@ -118,10 +118,8 @@ def test_the_content_master_is_not_a_web_node(tmp_path):
      'content_sync_targets = "[\'10.213.0.11\', \'10.213.0.11\']": gives one address to two nodes'),
 ])
 def test_the_content_master_pushes_to_each_inventory_host_once(tmp_path, targets, message):
-    run_wf(tmp_path)  # writes the inventory
     # The playbook derives the targets from web_farm; only extra vars override that.
-    out = run_playbook(tmp_path / "hosts.yml", "web_farm.yml", check=True, timeout=180,
-                       extra_vars={"content_sync_targets": targets})
+    out = run_wf(tmp_path, extra_vars={"content_sync_targets": targets})
     assert_stopped_before_changes(out, ["content_sync_targets", message], FIRST_CHANGES)
 
 

@@ -12,8 +12,8 @@ import certs
 import pytest
 
 from toolkit.inventory import ROOT
+from toolkit.playbook import LINEAR, run_playbook
 from toolkit.playbook import LOCAL as LOCAL_HOSTS
-from toolkit.playbook import run_playbook
 
 EXAMPLE = ROOT / "inventories" / "production.example"
 LOCAL = {**LOCAL_HOSTS, "ansible_become": False}
@@ -49,7 +49,8 @@ BALANCERS = {"lb_keepalived_interface": "eth0", "lb_keepalived_network": "198.51
 def test_the_example_passes_every_check(playbook, first_change):
     # Past the checks, the play reaches its first task that changes a host
     # (and may fail later: this machine is no web node or name server).
-    out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **SECRETS, **MONITOR, **BALANCERS}, check=True, timeout=180)
+    out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **SECRETS, **MONITOR, **BALANCERS}, check=True,
+                       timeout=180, env=LINEAR)
     assert first_change in out.stdout, out.stdout[-3000:] + out.stderr[-2000:]
 
 
@@ -74,7 +75,8 @@ def test_the_placeholder_secrets_are_refused_by_name(playbook, secret, first_cha
     withheld = {"dns_server_delegated_names": "ha_cluster_dns_key_secret",
                 "ha_cluster_fence_devices[0].params.password": "vault_ipmi_password"}.get(secret, secret.split("[")[0])
     others = {k: v for k, v in SECRETS.items() if k != withheld}
-    out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **others, **monitor, **BALANCERS}, check=True, timeout=180)
+    out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **others, **monitor, **BALANCERS}, check=True,
+                       timeout=180, env=LINEAR)
     assert out.returncode != 0
     assert secret in out.stdout, out.stdout[-3000:]
     assert first_change not in out.stdout, "a host changed before the secrets were checked"
