@@ -39,6 +39,17 @@ def run_playbook(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def run_module(inventory: str | os.PathLike[str], host: str, module: str, args: Mapping[str, Any],
+               timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """ansible -i INVENTORY HOST -m MODULE -a ARGS (JSON): one module run on
+    one host as the playbooks reach it (the project's library, become as the
+    inventory says); never raises on failure."""
+    argv = [os.path.join(BIN, "ansible"), "-i", str(inventory), host, "-m", module, "-a", json.dumps(dict(args))]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_FORCE_COLOR": "0", "PATH": os.pathsep.join([BIN, os.environ.get("PATH", "")])}
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def converge(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], playbook: str,
              extra_vars: Mapping[str, Any] | None = None, timeout: float = 900,
              limit: str | None = None) -> subprocess.CompletedProcess[str]:
