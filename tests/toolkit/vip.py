@@ -73,3 +73,32 @@ def router_id(balancer: Host, address: str) -> int:
         if re.search(rf"^\s*{re.escape(address)}/\d+ ", block, re.M):
             return int(re.search(r"virtual_router_id (\d+)", block).group(1))
     raise LookupError(f"{balancer.name}: no VRRP instance holds {address}")
+
+
+# keepalived's journal line for a VRRP state change: "(NAME) Entering MASTER STATE".
+STATE_LINE = re.compile(r"^(?P<t>\d+(?:\.\d+)?) .*\((?P<instance>[^)]+)\) Entering (?P<state>[A-Z]+) STATE")
+
+
+def parse_transitions(journal: str) -> list[tuple[float, str, str]]:
+    """(unix time, VRRP instance, state) of each state change in keepalived's
+    journal printed with -o short-unix.
+
+    >>> parse_transitions("1796533374.51 lb2 Keepalived_vrrp[88]: (www) Entering MASTER STATE\\n")
+    [(1796533374.51, 'www', 'MASTER')]
+    """
+    out = []
+    for line in journal.splitlines():
+        m = STATE_LINE.match(line.strip())
+        if m:
+            out.append((float(m["t"]), m["instance"], m["state"]))
+    return out
+
+
+def transitions(group: Sequence[Host], since: float, until: float | None = None) -> dict[str, list[tuple[float, str, str]]]:
+    """Each balancer's VRRP state changes between since and until (unix
+    times), from keepalived's journal: a change too short for a poll of the
+    addresses to see still shows here."""
+    argv = ["journalctl", "-u", "keepalived", "-o", "short-unix", "--no-pager", f"--since=@{int(since)}"]
+    if until is not None:
+        argv.append(f"--until=@{int(until) + 1}")
+    return {lb.name: parse_transitions(hosts.run(lb, *argv, check=False).stdout) for lb in group}

@@ -30,3 +30,15 @@ def test_an_advert_no_router_would_send_is_refused(kwargs):
     args = {"src": "10.0.0.1", "dst": "10.0.0.2", "vrid": 1, "priority": 100, "vips": ["10.0.0.9"]} | kwargs
     with pytest.raises(ValueError):
         vrrp.advert(**args)
+
+
+def test_keepalived_state_changes_are_read_from_its_journal():
+    from toolkit.vip import parse_transitions
+
+    journal = ("1796533370.100000 lb2 Keepalived_vrrp[88]: (www) Entering BACKUP STATE (init)\n"
+               "1796533374.512000 lb2 Keepalived_vrrp[88]: (www) Entering MASTER STATE\n"
+               "1796533374.600000 lb2 Keepalived_vrrp[88]: (www) Master received advert from 10.213.3.11\n"
+               "1796533374.601000 lb2 Keepalived_vrrp[88]: (www) Entering BACKUP STATE\n")
+    assert parse_transitions(journal) == [(1796533370.1, "www", "BACKUP"), (1796533374.512, "www", "MASTER"),
+                                          (1796533374.601, "www", "BACKUP")]
+    assert parse_transitions("-- No entries --\n") == []
