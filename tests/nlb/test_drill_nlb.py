@@ -273,11 +273,18 @@ def test_a_forged_advert_from_another_host_moves_no_vip(client, farm, steady, dr
     assert not changes[active.name], f"{active.name} changed VRRP state under the forged adverts: {changes[active.name]}"
     others = {name: c for name, c in changes.items() if name != active.name and c}
     if summary.failed and others:
-        # The forged adverts went to the master only: a backup that took over
-        # meanwhile did so on its own (a missed advert under load: a spurious
-        # transition, measured by issue 22's soak), and its gratuitous ARP
-        # reset the connections in flight. Not what this drill tests.
-        pytest.xfail(f"{summary.failed} requests failed while a backup changed state on its own: {others}")
+        # The master kept the VIP and its state (asserted above), but a
+        # backup's timer ran out meanwhile: it took the master role for a
+        # moment and gave it back, and its gratuitous ARP reset the
+        # connections in flight. Seen in two of three runs on 2026-12-06,
+        # while the forged adverts went to the master only; whether its adverts were
+        # late (keepalived busy with the forged ones) or the backup missed
+        # them under load is not settled here: issue 22 measures the advert
+        # interval and its spurious transitions. Reported, not hidden.
+        said = hosts.run(active, "journalctl", "-u", "keepalived", "--no-pager", f"--since=@{int(t0)}",
+                         check=False).stdout
+        pytest.xfail(f"{summary.failed} requests failed while a backup took the master role for a moment: {others}; "
+                     f"{active.name}'s keepalived logged {said.count(client.inv.address)} lines about the forger")
     assert summary.total > 100 and summary.failed == 0, f"{summary.failed} requests failed: {summary.by_outcome}"
 
 
