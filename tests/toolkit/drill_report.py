@@ -11,7 +11,8 @@ pytest plugin (toolkit/pytest_plugin.py) gathers the rows and writes the files.
 
 A row's result: `pass`; `FAIL` when the drill's own assertions (or its
 setup or teardown) failed; `MISS` when they passed but a figure missed the
-target; `skip`.
+target; `skip`; `xfail` when the drill failed in a way it expects and
+names (its message says what was seen).
 """
 from __future__ import annotations
 
@@ -189,7 +190,7 @@ class Row:
 
     topology: str
     drill: str
-    outcome: str  # pytest's, over setup, call and teardown: passed, failed or skipped
+    outcome: str  # pytest's, over setup, call and teardown: passed, failed, skipped or xfailed
     record: Record | None = None
     nodeid: str = ""
     message: str = ""  # why it failed or was skipped
@@ -203,6 +204,8 @@ class Row:
     def result(self) -> str:
         if self.outcome == "skipped":
             return "skip"
+        if self.outcome == "xfailed":
+            return "xfail"
         if self.outcome != "passed":
             return "FAIL"
         return "MISS" if self.met is False else "pass"
@@ -264,7 +267,7 @@ def cells(row: Row) -> list[str]:
 
 def tally(rows: Sequence[Row]) -> dict[str, int]:
     """How many rows have each result, in a fixed order."""
-    counts = {k: 0 for k in ("pass", "FAIL", "MISS", "skip")}
+    counts = {k: 0 for k in ("pass", "FAIL", "MISS", "skip", "xfail")}
     for row in rows:
         counts[row.result] += 1
     return counts
@@ -478,7 +481,7 @@ th{background:#eef0f3}
 a{color:#1f5fae;text-decoration:none}a:hover{text-decoration:underline}
 .result{font-weight:600;padding:1px 6px;border-radius:3px}
 .pass{background:#dcf2e0;color:#16602a}.FAIL{background:#fbdada;color:#9b1c1c}
-.MISS{background:#fdebc8;color:#8a4b00}.skip{background:#e8eaed;color:#4b5563}
+.MISS{background:#fdebc8;color:#8a4b00}.skip{background:#e8eaed;color:#4b5563}.xfail{background:#fdebc8;color:#4b5563}
 section{background:#fff;border:1px solid #e3e6ea;border-radius:6px;padding:12px 14px;margin:14px 0}
 .why{font:12px/1.4 ui-monospace,monospace;background:#fff5f5;border-left:3px solid #d33;padding:4px 8px;
 white-space:pre-wrap;word-break:break-word;margin:6px 0}

@@ -212,6 +212,9 @@ class DrillReport:
         self.durations[nodeid] = self.durations.get(nodeid, 0.0) + report.duration
         if report.failed and now != "failed":
             self.outcomes[nodeid], self.messages[nodeid] = "failed", _message(report)
+        elif report.skipped and now == "passed" and hasattr(report, "wasxfail"):
+            # An expected failure: shown as such, with what the test said.
+            self.outcomes[nodeid], self.messages[nodeid] = "xfailed", str(report.wasxfail)[:600]
         elif report.skipped and now == "passed":
             self.outcomes[nodeid], self.messages[nodeid] = "skipped", _message(report)
 

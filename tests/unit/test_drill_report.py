@@ -93,9 +93,10 @@ def test_the_target_is_met_or_missed_by_its_own_figure():
     assert recorded(outage=99.0).met() is None  # no target
 
 
-def test_results_say_pass_fail_miss_and_skip():
+def test_results_say_pass_fail_miss_skip_and_xfail():
     assert [r.result for r in rows()] == ["pass", "FAIL", "MISS", "pass", "pass", "skip"]
-    assert dr.tally(rows()) == {"pass": 3, "FAIL": 1, "MISS": 1, "skip": 1}
+    assert dr.tally(rows()) == {"pass": 3, "FAIL": 1, "MISS": 1, "skip": 1, "xfail": 0}
+    assert dr.Row("nlb", "forged adverts", "xfailed", message="a backup took over").result == "xfail"
 
 
 def test_names_come_from_the_test_and_its_folder():
@@ -124,7 +125,7 @@ def test_the_table_has_one_row_per_drill_and_dashes_for_what_was_not_recorded():
 def test_json_holds_the_table_and_the_times():
     data = json.loads(dr.to_json(rows(), {"inventory": "inventories/lab"}))
     assert data["inventory"] == "inventories/lab"
-    assert data["summary"] == {"pass": 3, "FAIL": 1, "MISS": 1, "skip": 1}
+    assert data["summary"] == {"pass": 3, "FAIL": 1, "MISS": 1, "skip": 1, "xfail": 0}
     failed = data["drills"][1]
     assert (failed["result"], failed["outcome"], failed["recorded"]) == ("FAIL", "failed", True)
     assert failed["message"].startswith("AssertionError")
@@ -249,6 +250,9 @@ def test_a_session_of_drills_prints_the_table_writes_the_report_and_ends_with_it
         @pytest.mark.skip(reason="no cluster here")
         def test_skipped():
             pass
+
+        def test_expected():
+            pytest.xfail("a backup took the master role for a moment")
     """))
     out_dir = tmp_path / "artifacts"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
@@ -268,9 +272,11 @@ def test_a_session_of_drills_prints_the_table_writes_the_report_and_ends_with_it
     assert re.search(r"demo\s+broken \[crash\]\s+-\s+-\s+1/50\s+-\s+FAIL", table), table
     assert re.search(r"demo\s+silent\s+-\s+-\s+-\s+-\s+pass", table), table
     assert re.search(r"demo\s+skipped\s+-\s+-\s+-\s+-\s+skip", table), table
-    assert "5 drills: 2 pass, 1 FAIL, 1 MISS, 1 skip" in table
+    assert re.search(r"demo\s+expected\s+-\s+-\s+-\s+-\s+xfail", table), table
+    assert "6 drills: 2 pass, 1 FAIL, 1 MISS, 1 skip, 1 xfail" in table
     data = json.loads((out_dir / "report.json").read_text())
-    assert [d["result"] for d in data["drills"]] == ["pass", "MISS", "FAIL", "pass", "skip"]
+    assert [d["result"] for d in data["drills"]] == ["pass", "MISS", "FAIL", "pass", "skip", "xfail"]
+    assert data["drills"][5]["message"] == "a backup took the master role for a moment"
     assert "the node never came back" in data["drills"][2]["message"]
     assert (out_dir / "report.html").read_text().count('<svg class="timeline"') == 3
 
