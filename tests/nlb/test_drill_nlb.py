@@ -276,7 +276,7 @@ def test_a_forged_advert_from_another_host_moves_no_vip(client, farm, steady, dr
         # The master kept the VIP and its state (asserted above), but a
         # backup's timer ran out meanwhile: it took the master role for a
         # moment and gave it back, and its gratuitous ARP reset the
-        # connections in flight. Seen in two of three runs on 2026-12-06,
+        # connections in flight. Seen in three of four runs on 2026-12-06,
         # while the forged adverts went to the master only; whether its adverts were
         # late (keepalived busy with the forged ones) or the backup missed
         # them under load is not settled here: issue 22 measures the advert
