@@ -241,6 +241,9 @@ def test_the_vip_leaves_a_failed_balancer_and_each_vip_keeps_one_holder(client, 
     assert gap_back < 5, f"clients went {gap_back:.2f} s without an answer when {active.name} came back"
 
 
+FORGED = 80  # adverts, one each 0.05 s: twice the advert rate
+
+
 def test_a_forged_advert_from_another_host_moves_no_vip(client, farm, steady, drill_record):
     """A host that is not a declared peer claims the top priority for a VIP's
     virtual router, straight to its master: keepalived drops the adverts
@@ -252,7 +255,7 @@ def test_a_forged_advert_from_another_host_moves_no_vip(client, farm, steady, dr
     t0 = time.time()
     forger = hosts.subprocess_popen(client.inv, [
         "python3", "-c", VRRP.read_text(), "--src", client.inv.address, "--dst", active.address, "--vrid", str(vrid),
-        "--priority", "254", "--vip", farm.vips[0], "--count", "40", "--interval", "0.1"])
+        "--priority", "254", "--vip", farm.vips[0], "--count", str(FORGED), "--interval", "0.05"])
     seen = []
     while forger.poll() is None and time.time() - t0 < 15:
         seen.append(tuple(vip.holders(farm.balancers, farm.vips[0])))
@@ -264,27 +267,23 @@ def test_a_forged_advert_from_another_host_moves_no_vip(client, farm, steady, dr
     summary = summarize(results)
     # Every VRRP state change on every balancer meanwhile, even one too short for the polls above.
     changes = vip.transitions(farm.balancers, since=load.started - 1)
-    print(f"\nnlb drill: 40 forged adverts (VRID {vrid}, priority 254) from {client.inv.address} to {active.name}; "
+    print(f"\nnlb drill: {FORGED} forged adverts (VRID {vrid}, priority 254) from {client.inv.address} to {active.name}; "
           f"holders seen: {sorted(set(seen))}; VRRP state changes: {changes}")
     drill_record(target=drill_report.TARGET_MAINTENANCE, outage=drill_report.longest_gap(results), results=results,
                  names={farm.url("www"): "through the VIP"}, disrupted=t0, disrupted_label="forged adverts")
-    assert forger.returncode == 0 and out.strip() == "40", f"the forger did not send its adverts: {err}"
+    assert forger.returncode == 0 and out.strip() == str(FORGED), f"the forger did not send its adverts: {err}"
     assert set(seen) == {(active.name,)}, f"the VIP left {active.name} or had two holders: {sorted(set(seen))}"
-    assert not changes[active.name], f"{active.name} changed VRRP state under the forged adverts: {changes[active.name]}"
-    others = {name: c for name, c in changes.items() if name != active.name and c}
-    if summary.failed and others:
-        # The master kept the VIP and its state (asserted above), but a
-        # backup's timer ran out meanwhile: it took the master role for a
-        # moment and gave it back, and its gratuitous ARP reset the
-        # connections in flight. Seen in three of four runs on 2026-12-06,
-        # while the forged adverts went to the master only; whether its adverts were
-        # late (keepalived busy with the forged ones) or the backup missed
-        # them under load is not settled here: issue 22 measures the advert
-        # interval and its spurious transitions. Reported, not hidden.
-        said = hosts.run(active, "journalctl", "-u", "keepalived", "--no-pager", f"--since=@{int(t0)}",
-                         check=False).stdout
-        pytest.xfail(f"{summary.failed} requests failed while a backup took the master role for a moment: {others}; "
-                     f"{active.name}'s keepalived logged {said.count(client.inv.address)} lines about the forger")
+    # No balancer changes state, a backup neither: keepalived restarts a
+    # master's advert timer on every packet it reads, a dropped one too, so
+    # without vrrp_lower_prio_no_advert forged adverts held the master's own
+    # adverts back and its backup took the master role for a moment, its
+    # gratuitous ARPs resetting connections (at one each 0.1 s, the advert
+    # interval: three takeovers in 1.2 s, 6 of 1,190 requests failed). Sent
+    # twice as fast as the interval, they would silence the master entirely.
+    said = hosts.run(active, "journalctl", "-u", "keepalived", "--no-pager", f"--since=@{int(t0)}",
+                     check=False).stdout
+    assert not any(changes.values()), (f"VRRP state changed under the forged adverts: {changes}; {active.name}'s "
+                                       f"keepalived logged {said.count(client.inv.address)} lines about the forger")
     assert summary.total > 100 and summary.failed == 0, f"{summary.failed} requests failed: {summary.by_outcome}"
 
 
