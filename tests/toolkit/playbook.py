@@ -4,8 +4,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,10 +22,13 @@ BIN = os.path.dirname(sys.executable)
 
 def run_playbook(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], playbook: str, *,
                  limit: str | None = None, extra_vars: Mapping[str, Any] | None = None, check: bool = False,
-                 diff: bool = False, timeout: float = 600,
-                 env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+                 diff: bool = False, timeout: float = 600, env: Mapping[str, str] | None = None,
+                 until: str | None = None) -> subprocess.CompletedProcess[str]:
     """ansible-playbook -i INVENTORY [-i MORE...] playbooks/PLAYBOOK; never
-    raises on failure. env adds to (or overrides) this process's environment."""
+    raises on failure. env adds to (or overrides) this process's environment.
+    until names a task: the run stops as soon as that task starts (its
+    output ends with the task's header), for a test that only asks whether
+    the play got that far."""
     sources = [inventory] if isinstance(inventory, (str, os.PathLike)) else list(inventory)
     argv = [os.path.join(BIN, "ansible-playbook"), *[a for src in sources for a in ("-i", str(src))],
             str(ROOT / "playbooks" / playbook)]
@@ -36,7 +42,40 @@ def run_playbook(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[
         argv.append("--diff")
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
            "ANSIBLE_FORCE_COLOR": "0", "PATH": os.pathsep.join([BIN, os.environ.get("PATH", "")]), **(env or {})}
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    if until is None:
+        return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return _run_until(argv, env, timeout, until)
+
+
+def _run_until(argv: list[str], env: Mapping[str, str], timeout: float,
+               until: str) -> subprocess.CompletedProcess[str]:
+    """Run argv until a line "TASK [...until...]" appears, then kill it and
+    its workers (a session of their own); the timeout kills it as well."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, text=True,
+                                start_new_session=True)
+
+        def kill() -> None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        watchdog = threading.Timer(timeout, kill)
+        watchdog.start()
+        lines: list[str] = []
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.append(line)
+                if line.startswith("TASK [") and until in line:
+                    break
+        finally:
+            watchdog.cancel()
+            kill()
+            proc.wait()
+        err.seek(0)
+        return subprocess.CompletedProcess(argv, proc.returncode, "".join(lines), err.read())
 
 
 def run_module(inventory: str | os.PathLike[str], host: str, module: str, args: Mapping[str, Any],
@@ -70,16 +109,18 @@ LINEAR = {"ANSIBLE_STRATEGY": "linear"}
 
 def check_on_local_hosts(tmp_path: os.PathLike[str], playbook: str, groups: Mapping[str, Mapping[str, Any]],
                          variables: Mapping[str, Any] | None = None,
-                         extra_vars: Mapping[str, Any] | None = None) -> subprocess.CompletedProcess[str]:
+                         extra_vars: Mapping[str, Any] | None = None,
+                         until: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run playbooks/PLAYBOOK in check mode against an inventory of `local`
     hosts written to tmp_path: groups is {group: {host: hostvars}}, variables
     go to all. The input checks under test run before any task that could
-    change a host; check mode keeps this machine unchanged anyway."""
+    change a host; check mode keeps this machine unchanged anyway. until: as
+    for run_playbook (a good inventory's run needs to go only that far)."""
     inventory = {"all": {"vars": {**LOCAL, **(variables or {})},
                          "children": {group: {"hosts": dict(hosts)} for group, hosts in groups.items()}}}
     path = Path(tmp_path) / "hosts.yml"
     path.write_text(yaml.safe_dump(inventory))
-    return run_playbook(path, playbook, check=True, timeout=180, extra_vars=extra_vars, env=LINEAR)
+    return run_playbook(path, playbook, check=True, timeout=180, extra_vars=extra_vars, env=LINEAR, until=until)
 
 
 def assert_stopped_before_changes(out: subprocess.CompletedProcess[str], messages: Iterable[str],

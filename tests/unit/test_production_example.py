@@ -50,7 +50,7 @@ def test_the_example_passes_every_check(playbook, first_change):
     # Past the checks, the play reaches its first task that changes a host
     # (and may fail later: this machine is no web node or name server).
     out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **SECRETS, **MONITOR, **BALANCERS}, check=True,
-                       timeout=180, env=LINEAR)
+                       timeout=180, env=LINEAR, until=first_change)
     assert first_change in out.stdout, out.stdout[-3000:] + out.stderr[-2000:]
 
 
