@@ -157,6 +157,22 @@ def test_prometheus_metrics_want_the_stats_login(balancer, client):
     assert status == 200 and "haproxy_backend_active_servers" in body
 
 
+def test_metrics_need_no_login_from_an_allowed_source_only(balancer, inventory):
+    """lb_haproxy_metrics_allow (a Prometheus server's address): that source
+    reads /metrics without a login; every other host still needs it."""
+    allowed = {str(a).split("/")[0] for a in balancer.inv.var("lb_haproxy_metrics_allow") or []}
+    readers = [h for h in inventory.hosts("all") if h.address in allowed]
+    others = [h for h in inventory.hosts("clients") if h.address not in allowed]
+    if not readers:
+        pytest.skip("lb_haproxy_metrics_allow names no host of this inventory")
+    url = f"http://{balancer.inv.address}:{balancer.inv.var('lb_haproxy_stats_port')}/metrics"
+    for reader in readers:
+        status, _, body = webclient.get(reader, url)
+        assert status == 200 and "haproxy_backend_active_servers" in body, f"{reader.name}: HTTP {status}"
+    for other in others:
+        assert webclient.get(other, url)[0] == 401, f"{other.name} read the metrics without a login"
+
+
 def test_stats_and_metrics_never_answer_on_a_vip(farm, client):
     port = farm.balancers[0].var("lb_haproxy_stats_port")
     for address in farm.vips:

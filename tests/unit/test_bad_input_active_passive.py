@@ -3,6 +3,7 @@ changes, naming the variable (check mode against `local` cluster nodes)."""
 from __future__ import annotations
 
 import pytest
+from test_bad_input_rr_dns import GOOD as RR_DNS_GOOD
 
 from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
 
@@ -128,3 +129,17 @@ def test_placeholders_left_for_the_secrets_are_refused_by_name(tmp_path):
         "still hold a placeholder"], FIRST_CHANGES)
     for secret in ("CHANGE-ME-PLEASE", "CHANGE-ME" * 2, "changemechangemechangeme", "REPLACE_ME"):
         assert secret not in out.stdout + out.stderr, "a secret was printed"
+
+
+def test_site_yml_refuses_a_bad_cluster_input_before_the_web_farm_changes(tmp_path):
+    """site.yml runs the web farm's play first: the cluster's inputs are
+    checked before it (playbooks/preflight.yml), not when active_passive.yml
+    starts."""
+    groups = {"active_passive": {f"node{i}": {"webfarm_address": f"10.213.0.{40 + i}"} for i in (1, 2)},
+              "rr_dns": {"dns1": {"webfarm_address": "10.213.0.21"}}}
+    # site.yml checks the name server too: its keys, and a service group of
+    # the inventory's (here the cluster's nodes).
+    dns = {**RR_DNS_GOOD, "dns_server_service_group": "active_passive"}
+    out = check_on_local_hosts(tmp_path, "site.yml", groups, {**GOOD, **dns, "ha_cluster_totem_token": 100})
+    assert_stopped_before_changes(out, ['ha_cluster_totem_token = "100": must be 1000 to 60000 ms'],
+                                  ("Install the site checker", "Install BIND", *FIRST_CHANGES))

@@ -118,3 +118,14 @@ def test_bad_tls_input_stops_the_play_naming_the_variable(tmp_path):
         out = run_nlb(tmp_path, **overrides)
         assert_stopped(out, message)
         assert other_key.splitlines()[1] not in out.stdout + out.stderr, "the key was printed"
+
+
+def test_site_yml_refuses_a_bad_keepalived_input_before_the_web_farm_changes(tmp_path):
+    """site.yml runs the web farm's play first: keepalived's inputs are
+    checked before it (playbooks/preflight.yml), not when nlb.yml starts."""
+    out = check_on_local_hosts(tmp_path, "site.yml", {
+        "nlb": {"lb1": {"webfarm_address": "10.213.0.31"}, "lb2": {"webfarm_address": "10.213.0.32"}},
+        "web_farm": {"web1": {"webfarm_address": "10.213.0.11"}, "web2": {"webfarm_address": "10.213.0.12"}},
+    }, {**GOOD, "lb_keepalived_advert_interval": 0})
+    assert_stopped_before_changes(out, ['lb_keepalived_advert_interval = "0": must be more than 0'],
+                                  ("Install the web node packages", "Install the site checker", *FIRST_CHANGES))

@@ -27,19 +27,6 @@ ARRIVAL_S = 10
 WATCH_S = 30
 
 
-@pytest.fixture(scope="module")
-def master(inventory):
-    masters = inventory.hosts("content")
-    if not masters:
-        pytest.skip("the inventory has no content master (content group)")
-    return masters[0]
-
-
-@pytest.fixture(scope="module")
-def nodes(inventory):
-    return inventory.hosts("web_farm")
-
-
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -70,6 +57,36 @@ def test_a_new_file_reaches_every_node_and_is_served(master, nodes, client):
     finally:
         content.remove(master, rel)
         content.wait_file(nodes, rel, "", timeout=WATCH_S)
+
+
+def test_the_push_does_not_start_without_the_published_trees_mount(master, nodes):
+    """RequiresMountsFor: the push and the full pass need the file system the
+    published tree lives on. A mount for the tree that fails (a disk the
+    kernel cannot mount: a file system type it does not know, as a runtime
+    unit gone at reboot) keeps both from starting, and every node keeps its
+    content. (A bind mount would not do: systemd creates a missing source
+    folder and mounts it, empty, over the tree; the push's guard then holds,
+    the tree having no marker.)"""
+    source = content.root_of(master)
+    unit = hosts.run(master, "systemd-escape", "--path", "--suffix=mount", source).stdout.strip()
+    path = f"/run/systemd/system/{unit}"
+    before = {n.name: content.version(n) for n in nodes}
+    hosts.run(master, "sh", "-c", f"printf '[Mount]\\nWhat=webfarm-missing-disk\\nWhere={source}\\n"
+                                  f"Type=webfarm-nofs\\n' > {path} && systemctl daemon-reload")
+    try:
+        for service, verb in (("webfarm-content-sync.service", "restart"), ("webfarm-content-resync.service", "start")):
+            out = hosts.run(master, "systemctl", verb, service, check=False, timeout=60)
+            state = hosts.run(master, "systemctl", "is-active", service, check=False).stdout.strip()
+            assert out.returncode != 0 and state != "active", \
+                f"{service} ran without its tree's mount ({unit}): {verb} exit {out.returncode}, {state}"
+        assert {n.name: content.version(n) for n in nodes} == before, "a node's content changed meanwhile"
+    finally:
+        hosts.run(master, "sh", "-c", f"systemctl stop {unit}; rm -f {path}; systemctl daemon-reload; "
+                                      "systemctl reset-failed webfarm-content-sync.service webfarm-content-resync.service",
+                  check=False)
+        hosts.run(master, "systemctl", "restart", "webfarm-content-sync.service")
+    wait_for(lambda: hosts.run(master, "systemctl", "is-active", "webfarm-content-sync.service", check=False).returncode == 0,
+             timeout=30)
 
 
 def test_a_deleted_file_disappears_everywhere(master, nodes, client):

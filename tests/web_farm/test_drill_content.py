@@ -34,19 +34,6 @@ BIG = 96 << 20      # the large file whose transfer the master crashes in
 HOLD_S = 30         # generous bound for the guard to hold every node's push (a retry every few seconds)
 
 
-@pytest.fixture(scope="module")
-def master(inventory):
-    masters = inventory.hosts("content")
-    if not masters:
-        pytest.skip("the inventory has no content master (content group)")
-    return masters[0]
-
-
-@pytest.fixture(scope="module")
-def nodes(inventory):
-    return inventory.hosts("web_farm")
-
-
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
