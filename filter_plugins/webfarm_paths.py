@@ -9,7 +9,9 @@ a socket, a mount point) checks it with ``webfarm_path_problem`` in its
 - the path is absolute, holds no control character and no ``..`` segment
   (refused as written, before it is normalised);
 - normalised (``posixpath.normpath``, a leading ``//`` read as ``/``), it is
-  not ``/`` and not one of the system trees in ``SYSTEM_TREES``;
+  not ``/``, not one of the system trees in ``SYSTEM_TREES`` and not one of
+  the system folders of ``/var`` in ``SYSTEM_FOLDERS`` (``/var/lib`` is every
+  package's state: a data directory of ``/var/lib`` would be ``chown -R``'d);
 - it is not inside one of the trees in ``NEVER_INSIDE`` (a content root
   inside ``/etc`` would be ``chown -R``'d, a maintenance file at
   ``/etc/passwd`` deleted). Inside ``/var``, ``/run``, ``/home``, ``/root``
@@ -31,6 +33,10 @@ from ansible.errors import AnsibleFilterError
 # Refused as they are (``/lib*``: /lib, /lib32, /lib64, /libx32, ...).
 SYSTEM_TREES = ("/etc", "/usr", "/bin", "/sbin", "/lib*", "/boot", "/dev", "/proc", "/sys",
                 "/run", "/var", "/root", "/home", "/tmp")
+# Folders of /var the system keeps its own state, logs and queues in, refused
+# as they are (a folder inside them, /var/lib/redis, is fine).
+SYSTEM_FOLDERS = ("/var/lib", "/var/log", "/var/cache", "/var/spool", "/var/backups", "/var/mail", "/var/tmp",
+                  "/var/run", "/var/lock", "/var/opt", "/var/local")
 # ... and refused with everything inside them.
 NEVER_INSIDE = ("/etc", "/usr", "/bin", "/sbin", "/lib*", "/boot", "/dev", "/proc", "/sys")
 _EXAMPLE = "use a directory of its own, such as /srv/webfarm"
@@ -86,6 +92,8 @@ def webfarm_path_problem(path: Any, allowed: Sequence[str] = ()) -> str:
     tree = _tree(parts[0], SYSTEM_TREES)
     if tree and len(parts) == 1:
         return f"is {shown}, a system tree: {_EXAMPLE}"
+    if normal in SYSTEM_FOLDERS:
+        return f"is {shown}, a system folder: {_EXAMPLE}"
     tree = _tree(parts[0], NEVER_INSIDE)
     if tree and not any(normal.startswith(normal_path(a).rstrip("/") + "/") for a in allowed):
         return (f"is inside /{parts[0]} ({shown}), a system tree webfarm never writes into "

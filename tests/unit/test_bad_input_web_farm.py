@@ -85,7 +85,7 @@ def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, messa
     ("web_node_content_root", "//usr/share/nginx", "is inside /usr (/usr/share/nginx once normalised)"),
     ("web_node_maintenance_file", "/etc/passwd", "is inside /etc (/etc/passwd), a system tree webfarm never writes into"),
     ("web_node_maintenance_file", "//", "is / once normalised, the whole file system"),
-    ("session_store_data_dir", "/var", "is /var, a system tree"),
+    ("session_store_data_dir", "/var/lib", "is /var/lib, a system folder"),
     ("session_store_data_dir", "/etc/redis/data", "is inside /etc"),
 ])
 def test_a_host_path_never_points_at_the_system(tmp_path, var, value, problem):

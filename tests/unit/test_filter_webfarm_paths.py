@@ -38,6 +38,13 @@ def test_good_paths_pass(path):
     *[(tree, f"is {tree}, a system tree") for tree in (
         "/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/boot", "/dev", "/proc", "/sys", "/run",
         "/var", "/root", "/home", "/tmp")],
+    # The folders of /var the system keeps for itself, in any spelling (a
+    # folder inside them, /var/lib/redis, passes above).
+    *[(folder, f"is {folder}, a system folder") for folder in (
+        "/var/lib", "/var/log", "/var/cache", "/var/spool", "/var/backups", "/var/mail", "/var/tmp", "/var/run",
+        "/var/lock", "/var/opt", "/var/local")],
+    ("/var/lib/", "is /var/lib once normalised, a system folder"),
+    ("//var//log/.", "is /var/log once normalised, a system folder"),
     # Inside the trees webfarm never writes into.
     ("/etc/passwd", "is inside /etc (/etc/passwd), a system tree webfarm never writes into"),
     ("/etc/nginx/", "is inside /etc (/etc/nginx once normalised)"),
