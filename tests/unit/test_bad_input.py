@@ -36,7 +36,6 @@ def test_invalid_address_stops_the_play(tmp_path):
 @pytest.mark.parametrize("var, value, message", [
     ("web_node_port", 70000, 'web_node_port = "70000": must be a TCP port, 1-65535'),
     ("web_node_header", "X Served By", 'web_node_header = "X Served By": takes letters, digits and \'-\' only'),
-    ("web_node_content_root", "/", 'web_node_content_root = "/": is /, the whole file system'),
     ("web_node_port", "http", "argument 'web_node_port' is of type str and we were unable to convert to int"),
     ("web_node_name", "web 2", 'web_node_name = "web 2": takes letters, digits'),
     ("web_node_maintenance", "sometimes", "web_node_maintenance"),

@@ -76,17 +76,13 @@ def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, messa
 # Every host path the web farm's roles take, in the spellings of /
 # and of a system tree: normalised, then checked by the one rule of
 # filter_plugins/webfarm_paths.py (tests/unit/test_filter_webfarm_paths.py
-# has every spelling; here each variable is shown wired to it).
+# has every spelling; here each variable is shown wired to it, once: each
+# run of the playbook costs about 3 s).
 @pytest.mark.parametrize("var, value, problem", [
     ("content_sync_source", "/.", "is / once normalised, the whole file system"),
-    ("content_sync_source", "/srv/../etc", "must not contain a '..' segment"),
-    ("content_sync_source", "/home", "is /home, a system tree"),
-    ("web_node_content_root", "/etc", "is /etc, a system tree"),
     ("web_node_content_root", "//usr/share/nginx", "is inside /usr (/usr/share/nginx once normalised)"),
     ("web_node_maintenance_file", "/etc/passwd", "is inside /etc (/etc/passwd), a system tree webfarm never writes into"),
-    ("web_node_maintenance_file", "//", "is / once normalised, the whole file system"),
     ("session_store_data_dir", "/var/lib", "is /var/lib, a system folder"),
-    ("session_store_data_dir", "/etc/redis/data", "is inside /etc"),
 ])
 def test_a_host_path_never_points_at_the_system(tmp_path, var, value, problem):
     assert_stopped_before_changes(run_wf(tmp_path, **{var: value}), [f'{var} = "{value}": {problem}'], FIRST_CHANGES)
