@@ -20,6 +20,13 @@ from toolkit.inventory import ROOT
 BIN = os.path.dirname(sys.executable)
 
 
+def _env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with the project's Ansible settings, no
+    colours, this venv's tools first; extra adds to or overrides it."""
+    return {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0", "PATH": os.pathsep.join([BIN, os.environ.get("PATH", "")]), **(extra or {})}
+
+
 def run_playbook(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], playbook: str, *,
                  limit: str | None = None, extra_vars: Mapping[str, Any] | None = None, check: bool = False,
                  diff: bool = False, timeout: float = 600, env: Mapping[str, str] | None = None,
@@ -40,8 +47,7 @@ def run_playbook(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[
         argv.append("--check")
     if diff:
         argv.append("--diff")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-           "ANSIBLE_FORCE_COLOR": "0", "PATH": os.pathsep.join([BIN, os.environ.get("PATH", "")]), **(env or {})}
+    env = _env(env)
     if until is None:
         return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     return _run_until(argv, env, timeout, until)
@@ -84,9 +90,7 @@ def run_module(inventory: str | os.PathLike[str], host: str, module: str, args: 
     one host as the playbooks reach it (the project's library, become as the
     inventory says); never raises on failure."""
     argv = [os.path.join(BIN, "ansible"), "-i", str(inventory), host, "-m", module, "-a", json.dumps(dict(args))]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-           "ANSIBLE_FORCE_COLOR": "0", "PATH": os.pathsep.join([BIN, os.environ.get("PATH", "")])}
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(argv, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=timeout)
 
 
 def converge(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], playbook: str,

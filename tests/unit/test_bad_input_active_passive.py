@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from test_bad_input_rr_dns import GOOD as RR_DNS_GOOD
+from test_bad_input_web_farm import NODE_PACKAGES
 
 from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
 
@@ -23,8 +24,6 @@ GOOD = {
     "web_node_service_manager": "cluster",
 }
 # The first tasks that would change a host: web_node's, then the cluster's.
-# The first task past the checks: a run that reaches it passed them all.
-NODE_PACKAGES = "Find the web node packages that are not installed yet"
 FIRST_CHANGES = ("Install the web node packages", "Install the site checker", "Install the cluster packages",
                  "Give the hacluster user its password")
 
