@@ -38,7 +38,7 @@ lint: ## yamllint, ruff and ansible-lint only
 	scripts/setup venv
 	.venv/bin/yamllint -s . && .venv/bin/ruff check . && PATH=$(CURDIR)/.venv/bin:$$PATH .venv/bin/ansible-lint
 
-unit: ## unit tests of the plugins and the toolkit only
+unit: ## unit tests of the plugins and the lab package only
 	scripts/setup venv
 	.venv/bin/pytest -n auto tests/unit
 
@@ -49,26 +49,26 @@ docs: ## regenerate the variable tables in the role READMEs
 diagram: ## draw the lab from its inventory: docs/lab.svg (graphviz from Debian, installed if missing)
 	scripts/setup venv
 	command -v dot >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz
-	PYTHONPATH=tests .venv/bin/python -m toolkit.diagram --svg docs/lab.svg
+	.venv/bin/python -m lab.diagram --svg docs/lab.svg
 
 bench: bench-converge bench-rr-dns bench-nlb bench-active-passive bench-content ## every benchmark, one table each
 
 bench-converge: ## converge time of 3, 12 and 24 web nodes, stock Ansible and Mitogen
 	scripts/setup all
-	PYTHONPATH=tests .venv/bin/python bench/converge.py
+	.venv/bin/python bench/converge.py
 
 bench-rr-dns: ## against the lab: crash to record withdrawn and back, per name server; dnsperf
 	scripts/setup venv
-	PYTHONPATH=tests .venv/bin/python bench/rr_dns.py
+	.venv/bin/python bench/rr_dns.py
 
 bench-nlb: ## against the lab: throughput direct vs through the VIP (wrk); failures per drill
 	scripts/setup venv
-	PYTHONPATH=tests .venv/bin/python bench/nlb.py
+	.venv/bin/python bench/nlb.py
 
 bench-active-passive: ## against the lab: outage per cluster drill (stop, crash, nginx killed, partition), min/median/max
 	scripts/setup venv
-	PYTHONPATH=tests .venv/bin/python bench/active_passive.py
+	.venv/bin/python bench/active_passive.py
 
 bench-content: ## against the lab: write on the content master to every node having it (1 KB, 1 MB, 50 MB); sessions redis vs memory
 	scripts/setup venv
-	PYTHONPATH=tests .venv/bin/python bench/content.py
+	.venv/bin/python bench/content.py

@@ -2,7 +2,7 @@
 """make bench-active-passive: what each failure of the active node costs.
 
 Against the running lab (`make lab`; another inventory with
-WEBFARM_INVENTORY): each drill of tests/active_passive (toolkit/failover.py,
+WEBFARM_INVENTORY): each drill of tests/active_passive (lab/failover.py,
 the same code) runs BENCH_RUNS times (default 3) under a client polling the
 VIP every 10 ms: the active node stopped cleanly, crashed (fenced; once
 with the service on each node), nginx killed on it, and the link between
@@ -16,9 +16,9 @@ import os
 import statistics
 import sys
 
-from toolkit import failover, hosts
-from toolkit.inventory import Inventory
-from toolkit.report import table
+from lab import failover, hosts
+from lab.inventory import Inventory
+from lab.report import table
 
 # Outage targets in seconds (issue: crash with fencing <= 8 s, nginx killed
 # <= 3 s, clean stop <= 2 s); the partition has none of its own.

@@ -28,9 +28,9 @@ import statistics
 import sys
 import uuid
 
-from toolkit import content, hosts, sessions, webclient
-from toolkit.inventory import Inventory
-from toolkit.report import table
+from lab import content, hosts, sessions, webclient
+from lab.inventory import Inventory
+from lab.report import table
 
 # (label, bytes, files): bounded, about 120 MB written in all.
 BATCH = [("1 KB", 1 << 10, 20), ("1 MB", 1 << 20, 10), ("50 MB", 50 << 20, 2)]

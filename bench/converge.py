@@ -26,8 +26,8 @@ from pathlib import Path
 
 import yaml
 
-from toolkit.playbook import recap, run_playbook
-from toolkit.report import table
+from lab.playbook import recap, run_playbook
+from lab.report import table
 
 NETWORK, SUBNET, PREFIX = "webfarm-bench", "10.213.250", "webfarm-bench-web"
 MAX_NODES = 48

@@ -21,11 +21,11 @@ import os
 import sys
 import time
 
-from toolkit import haproxy, hosts, vip, webclient
-from toolkit.drill import Load
-from toolkit.inventory import Inventory
-from toolkit.playbook import run_playbook
-from toolkit.report import service_gap, summarize, table
+from lab import haproxy, hosts, vip, webclient
+from lab.drill import Load
+from lab.inventory import Inventory
+from lab.playbook import run_playbook
+from lab.report import service_gap, summarize, table
 
 WRK_SECONDS = 10
 

@@ -18,10 +18,10 @@ import re
 import sys
 import time
 
-from toolkit import dig, hosts
-from toolkit.drill import Load
-from toolkit.inventory import Inventory
-from toolkit.report import summarize, table
+from lab import dig, hosts
+from lab.drill import Load
+from lab.inventory import Inventory
+from lab.report import summarize, table
 
 DNSPERF_SECONDS = 10
 

@@ -9,15 +9,13 @@ input with an AnsibleFilterError that names the variable and the entry.
 """
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import re
-import sys
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.webfarm.cluster.plugins.module_utils.paths import normal_path, webfarm_path_problem
 
 SERVICES = "ha_cluster_services"
 DEVICES = "ha_cluster_fence_devices"
@@ -32,19 +30,6 @@ _DISK_KEYS = {"device", "directory", "fstype", "options"}
 
 def _fail(msg: str) -> AnsibleFilterError:
     return AnsibleFilterError(msg)
-
-
-def _paths() -> Any:
-    """filter_plugins/webfarm_paths.py, the rule every host path follows
-    (loaded by path: Ansible does not put filter_plugins/ on sys.path)."""
-    name = "webfarm_paths"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
 
 
 def _list_of_mappings(value: Any, var: str) -> list[Mapping[str, Any]]:
@@ -87,7 +72,7 @@ def _disk(name: str, disk: Any, where: str) -> dict[str, Any]:
     if unknown:
         raise _fail(f"{where}: disk has unknown keys {unknown} (known: {sorted(_DISK_KEYS)})")
     directory = str(disk.get("directory", ""))
-    problem = _paths().webfarm_path_problem(directory)
+    problem = webfarm_path_problem(directory)
     if problem:
         raise _fail(f"{where}: disk.directory {directory!r} {problem}")
     device = str(disk.get("device", ""))
@@ -99,7 +84,7 @@ def _disk(name: str, disk: Any, where: str) -> dict[str, Any]:
     # A bind mount's device is a directory of the node, mounted (and written
     # through) where the directory is: the same rule holds for it.
     if _is_bind(disk):
-        problem = _paths().webfarm_path_problem(device)
+        problem = webfarm_path_problem(device)
         if problem:
             raise _fail(f"{where}: disk.device {device!r} (a bind mount's source directory) {problem}")
     params = {"device": device, "directory": directory, "fstype": fstype}
@@ -152,8 +137,8 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
             disk = _disk(name, svc["disk"], where)
             disk["ops"] = _ops(options["monitor_interval"], "40s")
             members.append(disk)
-            device, directory = disk["params"]["device"], _paths().normal_path(disk["params"]["directory"])
-            device = _paths().normal_path(device) if device.startswith("/") else device
+            device, directory = disk["params"]["device"], normal_path(disk["params"]["directory"])
+            device = normal_path(device) if device.startswith("/") else device
             for other, other_device, other_directory in disks:
                 if device == other_device:
                     raise _fail(f"{where}: disk.device {device!r} is already the disk of {other}: each service needs "
@@ -289,10 +274,10 @@ def webfarm_cluster_disk_of(services: Any, path: str) -> str:
 
         {{ ha_cluster_services | webfarm_cluster_disk_of('/srv/webfarm/www') }} -> 'webfarm-web-disk'
     """
-    path = _paths().normal_path(path)
+    path = normal_path(path)
     for svc in _list_of_mappings(services, SERVICES):
         disk = svc.get("disk")
-        if isinstance(disk, Mapping) and disk.get("directory") and _inside(path, _paths().normal_path(disk["directory"])):
+        if isinstance(disk, Mapping) and disk.get("directory") and _inside(path, normal_path(disk["directory"])):
             return f"webfarm-{svc.get('name')}-disk"
     return ""
 

@@ -6,45 +6,15 @@ the variable and the value, before any host changes.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-
-_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-_NAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*$", re.I)
-TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "SRV", "TXT")
+from ansible_collections.webfarm.cluster.plugins.module_utils.dns_names import TYPES, webfarm_dns_name_problem
 
 
 def _fail(msg: str) -> AnsibleFilterError:
     return AnsibleFilterError(f"webfarm_dns_records: {msg}")
-
-
-def dns_name_problem(name: Any, relative: bool = False) -> str:
-    """'' when name is a valid DNS name (relative: one or more labels, or '@'),
-    else what is wrong with it.
-
-    Example::
-
-        {{ 'www..webfarm.test' | webfarm_dns_name_problem }}
-        -> "has an empty label (two dots in a row, or a dot at an end)"
-    """
-    text = str(name).rstrip(".") if not relative else str(name)
-    if relative and text == "@":
-        return ""
-    if not text:
-        return "is empty"
-    if len(text) > 253:
-        return f"is {len(text)} characters long (253 at most)"
-    for label in text.split("."):
-        if not label:
-            return "has an empty label (two dots in a row, or a dot at an end)"
-        if len(label) > 63:
-            return f"has a label of {len(label)} characters ({label[:12]}...): 63 at most"
-    if not _NAME.match(text):
-        return "may hold letters, digits and '-' only, with no label starting or ending with '-'"
-    return ""
 
 
 def webfarm_dns_records(
@@ -70,10 +40,10 @@ def webfarm_dns_records(
         -> [{'name': '@', 'type': 'NS', 'values': ['dns1.webfarm.test.', 'dns2.webfarm.test.']},
             {'name': 'dns1', 'type': 'A', 'values': ['10.213.0.21']}, ...]
     """
-    problem = dns_name_problem(zone)
+    problem = webfarm_dns_name_problem(zone)
     if problem:
         raise _fail(f"the zone {zone!r} {problem}")
-    problem = dns_name_problem(service_name, relative=True)
+    problem = webfarm_dns_name_problem(service_name, relative=True)
     if problem or service_name == "@":
         raise _fail(f"the service name {service_name!r} {problem or 'must be a name inside the zone, not its apex'}")
     if isinstance(servers, (str, bytes)) or not servers:
@@ -85,7 +55,7 @@ def webfarm_dns_records(
             raise _fail(f"the name server '{server}' is not in the inventory")
         hvars = hostvars[server]
         name = str(hvars.get(ns_name_var) or server).lower()
-        problem = dns_name_problem(name, relative=True)
+        problem = webfarm_dns_name_problem(name, relative=True)
         if problem:
             raise _fail(f"host '{server}': {ns_name_var} {name!r} {problem}")
         address = hvars.get("webfarm_address") or hvars.get("ansible_host")
@@ -103,7 +73,7 @@ def webfarm_dns_records(
         if not isinstance(rec, Mapping) or "name" not in rec:
             raise _fail(f"dns_server_records[{i}] must be a mapping with name, type and values, got {rec!r}")
         name, rtype = str(rec["name"]).lower(), str(rec.get("type", "A")).upper()
-        problem = dns_name_problem(name, relative=True)
+        problem = webfarm_dns_name_problem(name, relative=True)
         if problem:
             raise _fail(f"dns_server_records[{i}]: the name {name!r} {problem}")
         if rtype not in TYPES:
@@ -152,4 +122,4 @@ class FilterModule:
     """webfarm DNS filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_dns_records": webfarm_dns_records, "webfarm_dns_name_problem": dns_name_problem}
+        return {"webfarm_dns_records": webfarm_dns_records, "webfarm_dns_name_problem": webfarm_dns_name_problem}

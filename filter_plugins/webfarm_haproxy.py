@@ -4,7 +4,7 @@ Pure functions of their inputs. Bad input raises AnsibleFilterError naming
 the variable (``lb_haproxy_sites[0].affinity``) and the value, so a wrong
 inventory stops the play before any host changes.
 
-The white paper's WLBS settings map to HAProxy as follows (``haproxy_balance``):
+The white paper's WLBS settings map to HAProxy as follows (``webfarm_haproxy_balance``):
 
 =============  ==========================================================
 affinity       HAProxy
@@ -22,14 +22,12 @@ can be chosen with ``none`` and ``cookie`` only.
 """
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import host_address, host_port
 
 AFFINITIES = ("none", "single", "class_c", "cookie")
 FORMULAS = {"roundrobin": "roundrobin", "static": "static-rr", "leastconn": "leastconn", "hash": "uri"}
@@ -42,24 +40,11 @@ _COOKIE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 
 
-def _inventory_filters() -> Any:
-    """filter_plugins/webfarm_inventory.py, whose address rule every play shares
-    (loaded by path: Ansible does not put filter_plugins/ on sys.path)."""
-    name = "webfarm_inventory"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
-
-
 def _fail(msg: str) -> AnsibleFilterError:
     return AnsibleFilterError(f"webfarm_haproxy: {msg}")
 
 
-def haproxy_balance(affinity: Any = "none", formula: Any = None, var: str = "lb_haproxy_sites[0]") -> dict[str, Any]:
+def webfarm_haproxy_balance(affinity: Any = "none", formula: Any = None, var: str = "lb_haproxy_sites[0]") -> dict[str, Any]:
     """HAProxy's balance settings for a WLBS affinity and a load formula.
 
     Example::
@@ -98,7 +83,6 @@ def _int(var: str, value: Any, low: int, high: int) -> int:
 
 def _servers(var: str, site: Mapping[str, Any], members: Sequence[str], hostvars: Mapping[str, Mapping[str, Any]],
              weight_var: str) -> list[dict[str, Any]]:
-    inventory = _inventory_filters()
     port_var = str(site.get("server_port_var", "web_node_port"))
     default_port = site.get("server_port", 80)
     weights = site.get("weights") or {}
@@ -113,8 +97,8 @@ def _servers(var: str, site: Mapping[str, Any], members: Sequence[str], hostvars
         if hvars is None:
             raise _fail(f"{var}: host '{name}' is not in the inventory")
         try:
-            address = inventory.host_address(name, hvars)
-            port = inventory.host_port(name, hvars, port_var, default_port)
+            address = host_address(name, hvars)
+            port = host_port(name, hvars, port_var, default_port)
         except ValueError as exc:
             raise _fail(f"{var}: {exc}") from None
         if (address, port) in owner:
@@ -148,7 +132,7 @@ def _health_path(var: str, site: Mapping[str, Any], members: Sequence[str], host
 def site_tls_port(where: str, site: Mapping[str, Any], bind_port: int, tls: bool) -> int | None:
     """The site's HTTPS port: its tls_port, else 443 for the site on port 80
     when the balancer has certificates; None serves HTTP only. (The tests'
-    toolkit asks this same rule where a site answers.)"""
+    lab package asks this same rule where a site answers.)"""
     if site.get("tls_port") in (None, ""):
         return 443 if tls and bind_port == 80 else None
     if not tls:
@@ -157,7 +141,7 @@ def site_tls_port(where: str, site: Mapping[str, Any], bind_port: int, tls: bool
     return _int(f"{where}.tls_port", site["tls_port"], 1, 65535)
 
 
-def haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, Mapping[str, Any]],
+def webfarm_haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, Mapping[str, Any]],
                   reserved_ports: Sequence[int] = (), weight_var: str = "lb_haproxy_weight",
                   var: str = "lb_haproxy_sites", tls: bool = False) -> list[dict[str, Any]]:
     """Each site (a frontend and its backend) with its defaults filled in,
@@ -221,7 +205,7 @@ def haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostvars: Map
         out.append({
             "name": name,
             "bind_port": bind_port,
-            **haproxy_balance(site.get("affinity", "none"), site.get("formula"), where),
+            **webfarm_haproxy_balance(site.get("affinity", "none"), site.get("formula"), where),
             "cookie_name": cookie_name,
             "check": check,
             "health_path": _health_path(where, site, members, hostvars),
@@ -234,7 +218,7 @@ def haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostvars: Map
     return out
 
 
-def haproxy_backends(balancers: Sequence[str], hostvars: Mapping[str, Mapping[str, Any]],
+def webfarm_haproxy_backends(balancers: Sequence[str], hostvars: Mapping[str, Mapping[str, Any]],
                      default_socket: str = "/run/haproxy/admin.sock") -> list[dict[str, str]]:
     """Every (balancer, site backend) pair with the balancer's runtime API
     socket, for tasks that drain or enable a node everywhere.
@@ -266,5 +250,5 @@ class FilterModule:
     """webfarm balancer filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_haproxy_balance": haproxy_balance, "webfarm_haproxy_sites": haproxy_sites,
-                "webfarm_haproxy_backends": haproxy_backends}
+        return {"webfarm_haproxy_balance": webfarm_haproxy_balance, "webfarm_haproxy_sites": webfarm_haproxy_sites,
+                "webfarm_haproxy_backends": webfarm_haproxy_backends}

@@ -5,9 +5,9 @@ the variable names and defaults they use. Bad input raises
 AnsibleFilterError naming the host, the variable and the value, so a wrong
 inventory stops the play before any host changes.
 
-A host's address is one rule everywhere (the plays, the lab and the tests'
-toolkit): its ``webfarm_address``, else its ``ansible_host`` when that is an
-IPv4 address (see ``host_address``).
+A host's address is one rule everywhere (the plays, the filters and the lab
+package): its ``webfarm_address``, else its ``ansible_host`` when that is an
+IPv4 address (``host_address`` in ``module_utils/webfarm/addresses.py``).
 
 Addresses an inventory declares besides its hosts' (virtual IPs) live in
 variables named ``*_vip`` (one address) or ``*_vips`` (a list of addresses,
@@ -23,60 +23,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-
-ADDRESS_VAR = "webfarm_address"
+from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import ADDRESS_VAR, host_address, host_port, unusable
 
 
 def _fail(filter_name: str, msg: str) -> AnsibleFilterError:
     return AnsibleFilterError(f"{filter_name}: {msg}")
-
-
-def _unusable(addr: ipaddress.IPv4Address) -> bool:
-    return addr.is_unspecified or addr.is_loopback or addr.is_multicast or addr == ipaddress.IPv4Address("255.255.255.255")
-
-
-def host_address(name: str, hvars: Mapping[str, Any], address_var: str = ADDRESS_VAR) -> str:
-    """The address of host ``name``: ``address_var``, else an IPv4 ``ansible_host``.
-
-    Raises ValueError (with the host and variable named) when neither gives a
-    usable IPv4 address. The plays and the tests' toolkit both use this rule.
-    """
-    raw = hvars.get(address_var)
-    if raw in (None, ""):
-        fallback = hvars.get("ansible_host")
-        try:
-            addr = ipaddress.IPv4Address(str(fallback))
-        except ValueError:
-            raise ValueError(
-                f"host '{name}' has no {address_var}, and its ansible_host {fallback!r} is not an IPv4 address: "
-                f"set {address_var} for '{name}' in the inventory"
-            ) from None
-    else:
-        try:
-            addr = ipaddress.IPv4Address(str(raw).strip())
-        except ValueError:
-            raise ValueError(f"host '{name}': {address_var} {raw!r} is not a valid IPv4 address") from None
-    if _unusable(addr):
-        raise ValueError(
-            f"host '{name}': {address_var} {str(addr)!r} cannot be a node address (unspecified, loopback, multicast or broadcast)"
-        )
-    return str(addr)
-
-
-def host_port(name: str, hvars: Mapping[str, Any], port_var: str, default_port: int | None) -> int:
-    """The port of host ``name``: its ``port_var``, else default_port (1-65535; ValueError naming both otherwise)."""
-    raw = hvars.get(port_var, default_port)
-    if raw is None:
-        raise ValueError(f"host '{name}' has no {port_var} and no default port was given")
-    if isinstance(raw, bool):
-        raise ValueError(f"host '{name}': {port_var} {raw!r} is not a port number")
-    try:
-        port = int(str(raw).strip())
-    except ValueError:
-        raise ValueError(f"host '{name}': {port_var} {raw!r} is not a port number") from None
-    if not 1 <= port <= 65535:
-        raise ValueError(f"host '{name}': {port_var} {port} is outside 1-65535")
-    return port
 
 
 def _network(filter_name: str, subnet: str) -> ipaddress.IPv4Network:
@@ -184,7 +135,7 @@ def _vip_values(var: str, value: Any) -> list[str]:
             addr = ipaddress.IPv4Interface(str(raw).strip()).ip
         except ValueError:
             raise ValueError(f"{var}: {raw!r} is not an IPv4 address") from None
-        if _unusable(addr):
+        if unusable(addr):
             raise ValueError(f"{var}: {str(addr)!r} cannot be a virtual IP (unspecified, loopback, multicast or broadcast)")
         out.append(str(addr))
     return out

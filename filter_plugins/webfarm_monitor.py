@@ -1,11 +1,14 @@
 """webfarm monitor filter: what the farm monitor watches, read from the inventory.
 
     webfarm_monitor_targets(groups, hostvars, topologies, skip, defaults)
-      -> {"web_farm": {"nodes": [...], "content": [...]}, "nlb": {...}, "rr_dns": {...},
-          "active_passive": {...}, "sessions": {...}}
+      -> {"web_farm": {"nodes": [...], "content": [...]}, "nlb": {"balancers": [...], ...}, ...}
 
-One panel per topology the monitor watches (``topologies``, an empty list
-meaning every topology the inventory has). ``skip`` names hosts left off the
+    webfarm_monitor_panels(names)
+      -> [{"name": "web_farm", "title": "Web farm", "host_key": "web_farm/{}"}, ...]
+
+One panel per inventory group the monitor watches (``topologies``, an empty
+list meaning every panel the inventory has hosts for). The panels, their
+order and titles are the registry's (topologies.yml). ``skip`` names hosts left off the
 page (a node being retired). ``defaults`` are the roles' own defaults
 (``web_node_port`` and the like) for what the inventory leaves unset.
 
@@ -14,32 +17,16 @@ variable and the value, before any host changes.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-
-# Inventory group of each topology the monitor knows, in page order.
-TOPOLOGIES = ("web_farm", "nlb", "rr_dns", "active_passive", "sessions")
+from ansible_collections.webfarm.cluster.plugins.module_utils import registry
+from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import host_address, host_port
 
 
 def _fail(msg: str) -> AnsibleFilterError:
     return AnsibleFilterError(f"webfarm_monitor_targets: {msg}")
-
-
-def _inventory_filters() -> Any:
-    """filter_plugins/webfarm_inventory.py (the one address rule), loaded by path."""
-    name = "webfarm_inventory"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
 
 
 def _var(hvars: Mapping[str, Any], defaults: Mapping[str, Any], key: str) -> Any:
@@ -49,21 +36,24 @@ def _var(hvars: Mapping[str, Any], defaults: Mapping[str, Any], key: str) -> Any
 
 def _address(name: str, hvars: Mapping[str, Any]) -> str:
     try:
-        return str(_inventory_filters().host_address(name, hvars))
+        return str(host_address(name, hvars))
     except ValueError as e:
         raise _fail(str(e)) from None
 
 
 def _port(name: str, hvars: Mapping[str, Any], defaults: Mapping[str, Any], key: str) -> int:
     try:
-        return int(_inventory_filters().host_port(name, hvars, key, defaults.get(key)))
+        return int(host_port(name, hvars, key, defaults.get(key)))
     except ValueError as e:
         raise _fail(str(e)) from None
 
 
+# Each panel's sources, from its hosts (names, skipped hosts left out), the
+# inventory, the roles' defaults (d), every group and the skipped hosts.
 def _web_farm(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any],
-              masters: Sequence[str] = ()) -> dict[str, Any]:
+              groups: Mapping[str, Sequence[str]], skip: Sequence[str]) -> dict[str, Any]:
     """The web nodes, and the content master (the content group's host) whose push the monitor reads."""
+    masters = [h for h in groups.get("content", []) if h not in skip]
     nodes = []
     for n in names:
         hv = hostvars[n]
@@ -73,7 +63,8 @@ def _web_farm(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str,
     return {"nodes": nodes, "content": [{"name": m, "address": _address(m, hostvars[m])} for m in masters]}
 
 
-def _nlb(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any]) -> dict[str, Any]:
+def _nlb(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any],
+         groups: Mapping[str, Sequence[str]], skip: Sequence[str]) -> dict[str, Any]:
     balancers = [{"name": n, "address": _address(n, hostvars[n]), "stats_port": _port(n, hostvars[n], d, "lb_haproxy_stats_port")}
                  for n in names]
     first = hostvars[names[0]] if names else {}
@@ -90,7 +81,7 @@ def _nlb(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any]
 
 
 def _rr_dns(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any],
-            groups: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+            groups: Mapping[str, Sequence[str]], skip: Sequence[str]) -> dict[str, Any]:
     servers = [{"name": n, "address": _address(n, hostvars[n])} for n in names]
     first = hostvars[names[0]] if names else {}
     zone = str(_var(first, d, "dns_server_zone")).rstrip(".")
@@ -104,14 +95,16 @@ def _rr_dns(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, A
     return {"servers": servers, "names": list(dict.fromkeys(lookups))}
 
 
-def _active_passive(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any]) -> dict[str, Any]:
+def _active_passive(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any],
+                    groups: Mapping[str, Sequence[str]], skip: Sequence[str]) -> dict[str, Any]:
     first = hostvars[names[0]] if names else {}
-    groups = [f"webfarm-{svc['name']}" for svc in first.get("ha_cluster_services") or []
-              if isinstance(svc, Mapping) and svc.get("name")]
-    return {"nodes": [{"name": n, "address": _address(n, hostvars[n])} for n in names], "groups": groups}
+    resource_groups = [f"webfarm-{svc['name']}" for svc in first.get("ha_cluster_services") or []
+                       if isinstance(svc, Mapping) and svc.get("name")]
+    return {"nodes": [{"name": n, "address": _address(n, hostvars[n])} for n in names], "groups": resource_groups}
 
 
-def _sessions(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any]) -> dict[str, Any]:
+def _sessions(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any],
+              groups: Mapping[str, Sequence[str]], skip: Sequence[str]) -> dict[str, Any]:
     if not names:
         return {"stores": []}
     first = hostvars[names[0]]
@@ -122,18 +115,30 @@ def _sessions(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str,
                         "hosts": list(names)}]}
 
 
-def monitor_targets(groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, Any],
+# Each panel's collector, by the panel's name (topologies.yml's panels; the
+# unit tests check that every panel has one).
+_SOURCES = {
+    "web_farm": _web_farm,
+    "nlb": _nlb,
+    "rr_dns": _rr_dns,
+    "active_passive": _active_passive,
+    "sessions": _sessions,
+}
+
+
+def webfarm_monitor_targets(groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, Any],
                     topologies: Sequence[str] | None = None, skip: Sequence[str] | None = None,
                     defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The monitor's sources, per topology (see the module's doc)."""
     topologies = list(topologies or [])
     skip = list(skip or [])
     defaults = defaults or {}
-    unknown = [t for t in topologies if t not in TOPOLOGIES]
+    known = [p["name"] for p in registry.panels()]
+    unknown = [t for t in topologies if t not in known]
     if unknown:
         raise _fail(f"farm_monitor_topologies: unknown topology {', '.join(map(repr, unknown))} "
-                    f"(known: {', '.join(TOPOLOGIES)})")
-    chosen = topologies or [t for t in TOPOLOGIES if groups.get(t)]
+                    f"(known: {', '.join(known)})")
+    chosen = topologies or [t for t in known if groups.get(t)]
     missing = [t for t in chosen if not groups.get(t)]
     if missing:
         raise _fail(f"farm_monitor_topologies: {', '.join(map(repr, missing))} has no hosts in this inventory")
@@ -145,19 +150,29 @@ def monitor_targets(groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, 
     out: dict[str, Any] = {}
     for t in chosen:
         names = [h for h in groups.get(t, []) if h not in skip]
-        if t == "web_farm":
-            out[t] = _web_farm(names, hostvars, defaults, [h for h in groups.get("content", []) if h not in skip])
-        elif t == "nlb":
-            out[t] = _nlb(names, hostvars, defaults)
-        elif t == "rr_dns":
-            out[t] = _rr_dns(names, hostvars, defaults, groups)
-        elif t == "active_passive":
-            out[t] = _active_passive(names, hostvars, defaults)
-        else:
-            out[t] = _sessions(names, hostvars, defaults)
+        out[t] = _SOURCES[t](names, hostvars, defaults, groups, skip)
     return out
+
+
+def webfarm_monitor_panels(names: Sequence[str] | None = None) -> list[dict[str, str]]:
+    """The monitor's panels named (every panel when ``names`` is empty), in
+    page order, each with its title: the registry's (topologies.yml).
+
+    Example::
+
+        {{ farm_monitor_targets.keys() | list | webfarm_monitor_panels }}
+        -> [{"name": "web_farm", "title": "Web farm", "host_key": "web_farm/{}"}, ...]
+    """
+    if isinstance(names, (str, bytes)) or not isinstance(names, (Sequence, type(None))):
+        raise AnsibleFilterError(f"webfarm_monitor_panels: expects a list of panel names, got {names!r}")
+    panels = registry.panels()
+    unknown = [n for n in names or [] if n not in [p["name"] for p in panels]]
+    if unknown:
+        raise AnsibleFilterError(f"webfarm_monitor_panels: unknown panel {', '.join(map(repr, unknown))} "
+                                 f"(known: {', '.join(p['name'] for p in panels)})")
+    return [dict(p) for p in panels if not names or p["name"] in names]
 
 
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_monitor_targets": monitor_targets}
+        return {"webfarm_monitor_targets": webfarm_monitor_targets, "webfarm_monitor_panels": webfarm_monitor_panels}

@@ -51,7 +51,7 @@ def _names(cert: x509.Certificate) -> list[str]:
         [str(n) for n in san.get_values_for_type(x509.IPAddress)]
 
 
-def tls_certificate(item: Any, var: str = "lb_haproxy_tls_certificates[0]",
+def webfarm_tls_certificate(item: Any, var: str = "lb_haproxy_tls_certificates[0]",
                     now: datetime.datetime | None = None) -> dict[str, Any]:
     """One certificate entry checked: its chain (leaf first) parses, the key
     is the leaf's, and the leaf is valid now.
@@ -104,9 +104,9 @@ def tls_certificate(item: Any, var: str = "lb_haproxy_tls_certificates[0]",
             "not_after": leaf.not_valid_after_utc.isoformat(), "names": _names(leaf)}
 
 
-def tls_certificates(items: Any, var: str = "lb_haproxy_tls_certificates",
+def webfarm_tls_certificates(items: Any, var: str = "lb_haproxy_tls_certificates",
                      now: datetime.datetime | None = None) -> list[dict[str, Any]]:
-    """Every certificate entry checked (see ``tls_certificate``); names unique.
+    """Every certificate entry checked (see ``webfarm_tls_certificate``); names unique.
 
     Example::
 
@@ -118,7 +118,7 @@ def tls_certificates(items: Any, var: str = "lb_haproxy_tls_certificates",
         raise _fail(f"{var} must be a list of certificates, got {type(items).__name__}")
     out: list[dict[str, Any]] = []
     for i, item in enumerate(items):
-        cert = tls_certificate(item, f"{var}[{i}]", now)
+        cert = webfarm_tls_certificate(item, f"{var}[{i}]", now)
         if cert["name"] in {c["name"] for c in out}:
             raise _fail(f"{var}[{i}].name = {cert['name']!r}: two certificates share it")
         out.append(cert)
@@ -129,4 +129,4 @@ class FilterModule:
     """webfarm TLS filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_tls_certificate": tls_certificate, "webfarm_tls_certificates": tls_certificates}
+        return {"webfarm_tls_certificate": webfarm_tls_certificate, "webfarm_tls_certificates": webfarm_tls_certificates}

@@ -16,7 +16,7 @@ def _fail(msg: str) -> AnsibleFilterError:
     return AnsibleFilterError(f"webfarm_vrrp_instances: {msg}")
 
 
-def vrrp_instances(vips: Any, balancers: Sequence[str], network: str, var: str = "lb_keepalived_vips",
+def webfarm_vrrp_instances(vips: Any, balancers: Sequence[str], network: str, var: str = "lb_keepalived_vips",
                    top_priority: int = 150, step: int = 10) -> list[dict[str, Any]]:
     """One VRRP instance per virtual IP, each with a different master.
 
@@ -81,9 +81,9 @@ def vrrp_instances(vips: Any, balancers: Sequence[str], network: str, var: str =
     return out
 
 
-def vrrp_masters(vips: Sequence[Mapping[str, Any]], balancers: Sequence[str]) -> dict[str, str]:
+def webfarm_vrrp_masters(vips: Sequence[Mapping[str, Any]], balancers: Sequence[str]) -> dict[str, str]:
     """Each VIP's address (without prefix) and the balancer that masters it,
-    by the rule of ``vrrp_instances`` (VIP i: balancer i modulo their count).
+    by the rule of ``webfarm_vrrp_instances`` (VIP i: balancer i modulo their count).
 
     Example::
 
@@ -99,4 +99,4 @@ class FilterModule:
     """webfarm VRRP filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_vrrp_instances": vrrp_instances, "webfarm_vrrp_masters": vrrp_masters}
+        return {"webfarm_vrrp_instances": webfarm_vrrp_instances, "webfarm_vrrp_masters": webfarm_vrrp_masters}

@@ -75,7 +75,7 @@ changed_files:
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.webfarm.config_set import SetRefused, apply, changes, to_file  # noqa: E402
+from ansible_collections.webfarm.cluster.plugins.module_utils.config_set import SetRefused, apply, changes, to_file  # noqa: E402
 
 
 def run_module() -> None:

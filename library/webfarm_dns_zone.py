@@ -118,7 +118,7 @@ serial:
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.webfarm.dns_zone import (  # noqa: E402
+from ansible_collections.webfarm.cluster.plugins.module_utils.dns_zone import (  # noqa: E402
     Plan,
     absolute,
     canonicalizer,

@@ -93,7 +93,7 @@ import tempfile  # noqa: E402
 import xml.etree.ElementTree as ET  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible.module_utils.webfarm.pacemaker_cib import (  # noqa: E402
+from ansible_collections.webfarm.cluster.plugins.module_utils.pacemaker_cib import (  # noqa: E402
     CibError,
     declared_primitives,
     live_primitives,

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "SRV", "TXT")
+from ansible_collections.webfarm.cluster.plugins.module_utils.dns_names import TYPES
+
 # The SOA's fields besides the serial (the server moves that one).
 SOA_FIELDS = ("mname", "rname", "refresh", "retry", "expire", "minimum")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.failover import Service
-from toolkit.inventory import Inventory
-from toolkit.pytest_plugin import group_fixtures
+from lab.failover import Service
+from lab.inventory import Inventory
+from lab.pytest_plugin import group_fixtures
 
 cluster_node, cluster_nodes = group_fixtures("active_passive", "cluster_node")
 

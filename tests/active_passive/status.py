@@ -3,9 +3,9 @@ state (online, what it runs), and a note with the VIP, the network name and
 where the service runs."""
 from __future__ import annotations
 
-from toolkit import cluster
-from toolkit.inventory import Host, Inventory
-from toolkit.status import Role
+from lab import cluster
+from lab.inventory import Host, Inventory
+from lab.status import Role
 
 
 def node_view(host: Host) -> tuple[bool, str]:

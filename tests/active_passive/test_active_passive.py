@@ -12,8 +12,8 @@ import secrets
 
 import pytest
 
-from toolkit import cluster, dig, hosts, vip, webclient
-from toolkit.drill import wait_for
+from lab import cluster, dig, hosts, vip, webclient
+from lab.drill import wait_for
 
 
 def active(service) -> str:

@@ -1,5 +1,5 @@
 """Drills: the active/passive cluster under a client polling the VIP every
-10 ms (toolkit/failover.py). The active node stops cleanly, crashes (and is
+10 ms (lab/failover.py). The active node stops cleanly, crashes (and is
 fenced), loses nginx, or is cut off from its peer (one side is fenced, the
 other keeps the service). In every drill the shared disk is never mounted on
 two nodes at once (sampled on both throughout), a file written to it before
@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from toolkit import cluster, drill_report, failover
-from toolkit.report import table
+from lab import cluster, drill_report, failover
+from lab.report import table
 
 pytestmark = pytest.mark.drill
 

@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolkit import content, dig, drill_report, haproxy, hosts, vip, webclient
-from toolkit import monitor as mon
-from toolkit.drill import Load, wait_for
-from toolkit.inventory import LAB_INVENTORY, ROOT, Host, Inventory
-from toolkit.playbook import converge, recap, run_playbook
-from toolkit.report import summarize, summary_table
+from lab import content, dig, drill_report, haproxy, hosts, vip, webclient
+from lab import monitor as mon
+from lab.drill import Load, wait_for
+from lab.inventory import LAB_INVENTORY, ROOT, Host, Inventory
+from lab.playbook import converge, recap, run_playbook
+from lab.report import summarize, summary_table
 
 EXTRA = ROOT / ".lab" / "day2" / "hosts.yml"
 

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import cluster, dig, drill_report, hosts
-from toolkit.drill import Load, wait_for
-from toolkit.failover import Service, fence_count
-from toolkit.inventory import LAB_INVENTORY, ROOT, Host, Inventory
-from toolkit.playbook import converge
-from toolkit.report import summarize, summary_table
+from lab import cluster, dig, drill_report, hosts
+from lab.drill import Load, wait_for
+from lab.failover import Service, fence_count
+from lab.inventory import LAB_INVENTORY, ROOT, Host, Inventory
+from lab.playbook import converge
+from lab.report import summarize, summary_table
 
 # The lab's secret files (inventories/lab/group_vars/*/secrets.yml) and the
 # length of the values it makes.

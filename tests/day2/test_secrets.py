@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.inventory import LAB_INVENTORY, ROOT
-from toolkit.playbook import recap, run_playbook
+from lab.inventory import LAB_INVENTORY, ROOT
+from lab.playbook import recap, run_playbook
 
 PUBLIC = (".pub", ".crt", ".csr")
 

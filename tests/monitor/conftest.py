@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit import monitor as mon
-from toolkit.inventory import Host, Inventory
+from lab import monitor as mon
+from lab import registry
+from lab.inventory import Host, Inventory
 
-# The inventory groups the page shows a row for each host of.
-WATCHED = ("web_farm", "nlb", "rr_dns", "active_passive")
+# The inventory groups the page shows a row for each host of: the
+# registry's panels with a host key.
+WATCHED = tuple(p["name"] for p in registry.panels() if p["host_key"])
 
 
 @pytest.fixture(scope="session")

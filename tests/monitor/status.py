@@ -1,9 +1,9 @@
-"""The farm monitor's row in the lab's status table (toolkit/status.py)."""
+"""The farm monitor's row in the lab's status table (lab/status.py)."""
 from __future__ import annotations
 
-from toolkit import monitor
-from toolkit.inventory import Host
-from toolkit.status import Role, probe_http
+from lab import monitor
+from lab.inventory import Host
+from lab.status import Role, probe_http
 
 
 def monitor_view(host: Host) -> tuple[bool, str]:

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from toolkit import browser, hosts
-from toolkit import monitor as mon
-from toolkit.drill import wait_for
-from toolkit.inventory import ROOT, Inventory
+from lab import browser, hosts
+from lab import monitor as mon
+from lab.drill import wait_for
+from lab.inventory import ROOT, Inventory
 
 pytestmark = pytest.mark.drill
 

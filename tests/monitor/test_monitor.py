@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from toolkit import cluster, content, dig, haproxy, hosts, vip, webclient
-from toolkit import monitor as mon
-from toolkit.drill import wait_for
-from toolkit.inventory import Host, Inventory
+from lab import cluster, content, dig, haproxy, hosts, vip, webclient
+from lab import monitor as mon
+from lab.drill import wait_for
+from lab.inventory import Host, Inventory
 
 
 def all_up(monitor: Host, names: list[str]) -> bool:

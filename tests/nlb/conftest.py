@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from toolkit import vip
-from toolkit.inventory import Host, Inventory
-from toolkit.pytest_plugin import group_fixtures
+from lab import vip
+from lab.inventory import Host, Inventory
+from lab.pytest_plugin import group_fixtures
 
 balancer, balancers = group_fixtures("nlb", "balancer")
 

@@ -2,10 +2,10 @@
 HAProxy's view of each backend server (from its runtime API)."""
 from __future__ import annotations
 
-from toolkit import haproxy
-from toolkit.inventory import Host, Inventory
-from toolkit.status import Role
-from toolkit.vip import addresses, declared, site_url
+from lab import haproxy
+from lab.inventory import Host, Inventory
+from lab.status import Role
+from lab.vip import addresses, declared, site_url
 
 
 def balancer_view(host: Host) -> tuple[bool, str]:

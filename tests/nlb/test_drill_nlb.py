@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import drill_report, haproxy, hosts, vip, vrrp, webclient
-from toolkit.drill import Load, wait_for
-from toolkit.playbook import recap, run_playbook
-from toolkit.report import service_gap, summarize, summary_table, table
+from lab import drill_report, haproxy, hosts, vip, vrrp, webclient
+from lab.drill import Load, wait_for
+from lab.playbook import recap, run_playbook
+from lab.report import service_gap, summarize, summary_table, table
 
 pytestmark = pytest.mark.drill
 

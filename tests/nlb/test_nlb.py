@@ -15,8 +15,8 @@ from collections import Counter
 
 import pytest
 
-from toolkit import dig, haproxy, hosts, vip, webclient
-from toolkit.drill import wait_for
+from lab import dig, haproxy, hosts, vip, webclient
+from lab.drill import wait_for
 
 
 def test_haproxy_and_keepalived_run_and_start_at_boot(balancer):

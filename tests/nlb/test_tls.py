@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from toolkit import hosts, webclient
+from lab import hosts, webclient
 
 # What Mozilla's intermediate policy allows (forward secrecy and AEAD only):
 # a scanner finding anything else fails the test, whatever the inventory says.

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from toolkit.inventory import Host, Inventory
-from toolkit.pytest_plugin import group_fixtures
+from lab.inventory import Host, Inventory
+from lab.pytest_plugin import group_fixtures
 
 dns_server, dns_servers = group_fixtures("rr_dns", "dns_server")
 

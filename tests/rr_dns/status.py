@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 import socket
 
-from toolkit.inventory import Host
-from toolkit.loadgen import dns_answer, dns_query
-from toolkit.status import Role
+from lab.inventory import Host
+from lab.loadgen import dns_answer, dns_query
+from lab.status import Role
 
 
 def service_records(host: Host) -> tuple[bool, str]:

@@ -8,8 +8,8 @@ valid on its own; only a check of the whole set in place, zones loaded,
 sees that named could not serve them)."""
 from __future__ import annotations
 
-from toolkit import dig, hosts
-from toolkit.playbook import run_module
+from lab import dig, hosts
+from lab.playbook import run_module
 
 OPTIONS = "/etc/bind/named.conf.options"
 LOCAL = "/etc/bind/named.conf.local"

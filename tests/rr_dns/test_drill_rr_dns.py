@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from toolkit import dig, drill_report, hosts
-from toolkit.drill import Load, wait_for
-from toolkit.report import summarize, summary_table, table
+from lab import dig, drill_report, hosts
+from lab.drill import Load, wait_for
+from lab.report import summarize, summary_table, table
 
 pytestmark = pytest.mark.drill
 

@@ -20,9 +20,9 @@ import secrets
 
 import pytest
 
-from toolkit import dig, hosts
-from toolkit.drill import wait_for
-from toolkit.playbook import converge
+from lab import dig, hosts
+from lab.drill import wait_for
+from lab.playbook import converge
 
 pytestmark = pytest.mark.drill
 

@@ -11,8 +11,8 @@ import secrets
 
 import pytest
 
-from toolkit import dig
-from toolkit.drill import wait_for
+from lab import dig
+from lab.drill import wait_for
 
 
 def members_published(client, server, zone) -> bool:

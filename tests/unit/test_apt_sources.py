@@ -1,15 +1,9 @@
 """The image recipe reads the host's apt sources, whatever their format."""
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
-from toolkit.inventory import ROOT
-
-spec = importlib.util.spec_from_file_location("apt_sources", ROOT / "scripts" / "image" / "apt_sources.py")
-apt_sources = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(apt_sources)
+from scripts.image import apt_sources
 
 MIRROR = "http://mirror.invalid/debian"
 

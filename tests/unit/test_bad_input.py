@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
+from lab.playbook import assert_stopped_before_changes, check_on_local_hosts
 
 
 def run_web_farm(tmp_path, web1: dict, web2: dict) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,7 @@ import pytest
 from test_bad_input_rr_dns import GOOD as RR_DNS_GOOD
 from test_bad_input_web_farm import NODE_PACKAGES
 
-from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
+from lab.playbook import assert_stopped_before_changes, check_on_local_hosts
 
 SERVICE = {"name": "web", "vip": "10.213.0.210", "dns_name": "web-ha", "agent": {"type": "nginx"},
            "disk": {"device": "/srv/webfarm-disk", "directory": "/srv/webfarm", "fstype": "none", "options": "bind"}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
+from lab.playbook import assert_stopped_before_changes, check_on_local_hosts
 
 WEB = {"web1": {"webfarm_address": "10.213.0.11"}, "web2": {"webfarm_address": "10.213.0.12"}}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from test_bad_input_web_farm import FIRST_CHANGES, STORE_PACKAGES, run_wf
 
-from toolkit.playbook import assert_stopped_before_changes
+from lab.playbook import assert_stopped_before_changes
 
 MONITOR = {"monitor": {"mon1": {"webfarm_address": "10.213.0.71"}}}
 # The monitor reads the content master's push over SSH: it needs its key.

@@ -7,7 +7,7 @@ import datetime
 import certs
 import pytest
 
-from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
+from lab.playbook import assert_stopped_before_changes, check_on_local_hosts
 
 GOOD = {
     "lb_haproxy_stats_password": "a-good-long-password",

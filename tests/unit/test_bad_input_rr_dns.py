@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.playbook import assert_stopped_before_changes, check_on_local_hosts
+from lab.playbook import assert_stopped_before_changes, check_on_local_hosts
 
 SECRET = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2U="
 GOOD = {"dns_server_transfer_key_secret": SECRET, "dns_server_admin_key_secret": SECRET,

@@ -7,8 +7,8 @@ import os
 import sys
 
 import pytest
-from ansible.module_utils.webfarm import config_set as cs
-from ansible.module_utils.webfarm.config_set import File, SetRefused
+from ansible_collections.webfarm.cluster.plugins.module_utils import config_set as cs
+from ansible_collections.webfarm.cluster.plugins.module_utils.config_set import File, SetRefused
 
 # A checker the tests can point at: exits 1 when any file of the set holds "bad".
 CHECK = [sys.executable, "-c",

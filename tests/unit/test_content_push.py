@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.inventory import ROOT
+from lab.inventory import ROOT
 
 SCRIPT = ROOT / "roles" / "content_sync" / "files" / "webfarm-content-push"
 _loader = importlib.machinery.SourceFileLoader("webfarm_content_push", str(SCRIPT))

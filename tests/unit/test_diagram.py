@@ -2,8 +2,8 @@
 address in its topology's box, the VIPs, and the links between them."""
 from __future__ import annotations
 
-from toolkit.diagram import dot
-from toolkit.inventory import LAB_INVENTORY, ROOT, Inventory
+from lab.diagram import dot
+from lab.inventory import LAB_INVENTORY, ROOT, Inventory
 
 
 def inventory() -> Inventory:

@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from toolkit.inventory import ROOT
+from lab.inventory import ROOT
 
 SCRIPT = ROOT / "roles" / "dns_server" / "files" / "webfarm-dns-health"
 _loader = importlib.machinery.SourceFileLoader("webfarm_dns_health", str(SCRIPT))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dns.zone
 import pytest
-from ansible.module_utils.webfarm.dns_zone import (
+from ansible_collections.webfarm.cluster.plugins.module_utils.dns_zone import (
     Plan,
     RRset,
     absolute,

@@ -1,5 +1,5 @@
-"""The whole-run drill report: table, JSON and HTML timelines (toolkit/drill_report.py),
-and the pytest plugin that gathers it (toolkit/pytest_plugin.py)."""
+"""The whole-run drill report: table, JSON and HTML timelines (lab/drill_report.py),
+and the pytest plugin that gathers it (lab/pytest_plugin.py)."""
 from __future__ import annotations
 
 import json
@@ -13,8 +13,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from toolkit import drill_report as dr
-from toolkit.report import Result
+from lab import drill_report as dr
+from lab.report import Result
 
 A, B = "http://10.213.0.11/", "http://10.213.0.12/"
 T = 1_700_000_000.0  # epoch seconds, as the load generator records them
@@ -218,11 +218,11 @@ def test_a_session_of_drills_prints_the_table_writes_the_report_and_ends_with_it
     tests = tmp_path / "tests" / "demo"
     tests.mkdir(parents=True)
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    drill: a drill\n")
-    (tmp_path / "tests" / "conftest.py").write_text('pytest_plugins = ["toolkit.pytest_plugin"]\n')
+    (tmp_path / "tests" / "conftest.py").write_text('pytest_plugins = ["lab.pytest_plugin"]\n')
     (tests / "test_drill_demo.py").write_text(textwrap.dedent("""
         import pytest
-        from toolkit import drill_report
-        from toolkit.report import Result
+        from lab import drill_report
+        from lab.report import Result
 
         pytestmark = pytest.mark.drill
         T = 1_700_000_000.0
@@ -307,13 +307,13 @@ def test_under_xdist_every_workers_records_reach_the_report(tmp_path):
     tests = tmp_path / "tests" / "demo"
     tests.mkdir(parents=True)
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    drill: a drill\n")
-    (tmp_path / "tests" / "conftest.py").write_text('pytest_plugins = ["toolkit.pytest_plugin"]\n')
+    (tmp_path / "tests" / "conftest.py").write_text('pytest_plugins = ["lab.pytest_plugin"]\n')
     (tests / "test_drill_spread.py").write_text(textwrap.dedent("""
         import os
 
         import pytest
-        from toolkit import drill_report
-        from toolkit.report import Result
+        from lab import drill_report
+        from lab.report import Result
 
         pytestmark = pytest.mark.drill
         T = 1_700_000_000.0
@@ -357,7 +357,7 @@ class _Config:
 
 
 def test_each_inventory_has_a_report_folder_of_its_own(monkeypatch):
-    from toolkit.pytest_plugin import report_dir
+    from lab.pytest_plugin import report_dir
 
     monkeypatch.delenv("WEBFARM_INVENTORY", raising=False)
     base = ROOT / "artifacts" / "drill"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
-from webfarm_cluster import webfarm_cluster_fencing, webfarm_cluster_services
+from ansible_collections.webfarm.cluster.plugins.filter.webfarm_cluster import webfarm_cluster_fencing, webfarm_cluster_services
 
 NET = "10.213.0.41/24"
 NODES = ["10.213.0.41", "10.213.0.42"]
@@ -51,7 +50,7 @@ def test_a_service_may_be_just_a_vip_and_a_name_and_a_prefix_on_the_vip_counts()
 
 
 def test_the_disk_holding_a_path_is_found():
-    from webfarm_cluster import webfarm_cluster_disk_of
+    from ansible_collections.webfarm.cluster.plugins.filter.webfarm_cluster import webfarm_cluster_disk_of
 
     other = {"name": "store", "vip": "10.213.0.212", "disk": {"device": "/d", "directory": "/srv/store", "fstype": "none"}}
     assert webfarm_cluster_disk_of([other, WEB], "/srv/webfarm/www") == "webfarm-web-disk"

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
-from webfarm_dns import FilterModule, dns_name_problem, webfarm_dns_records
-from webfarm_packages import webfarm_missing_packages
+from ansible_collections.webfarm.cluster.plugins.filter.webfarm_dns import (
+    FilterModule,
+    webfarm_dns_name_problem,
+    webfarm_dns_records,
+)
+from ansible_collections.webfarm.cluster.plugins.filter.webfarm_packages import webfarm_missing_packages
 
 HOSTVARS = {"dns1": {"webfarm_address": "10.213.0.21"}, "dns2": {"webfarm_address": "10.213.0.22"},
             "ns3": {"webfarm_address": "10.213.0.23", "dns_server_ns_name": "ns3"}}
@@ -100,7 +103,7 @@ def test_name_servers_must_be_inventory_hosts_with_addresses():
     ("@", True, True), ("@", False, False), ("", False, False), ("a." * 127 + "b", False, False),
 ])
 def test_dns_names(name, relative, ok):
-    assert (dns_name_problem(name, relative) == "") is ok
+    assert (webfarm_dns_name_problem(name, relative) == "") is ok
 
 
 def test_missing_packages_follow_dpkg_query():

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
-from webfarm_haproxy import haproxy_backends, haproxy_balance, haproxy_sites
+from ansible_collections.webfarm.cluster.plugins.filter.webfarm_haproxy import (
+    webfarm_haproxy_backends,
+    webfarm_haproxy_balance,
+    webfarm_haproxy_sites,
+)
 
 GROUPS = {"web_farm": ["web1", "web2", "web3"], "empty": []}
 HOSTVARS = {
@@ -26,28 +29,28 @@ HOSTVARS = {
     ("cookie", "leastconn", "leastconn", None, True),
 ])
 def test_each_affinity_and_formula_maps_to_haproxy(affinity, formula, balance, hash_type, cookie):
-    assert haproxy_balance(affinity, formula) == {"balance": balance, "hash_type": hash_type, "cookie": cookie}
+    assert webfarm_haproxy_balance(affinity, formula) == {"balance": balance, "hash_type": hash_type, "cookie": cookie}
 
 
 @pytest.mark.parametrize("affinity", ["classc", "sticky", "Single", "", None, 3])
 def test_an_unknown_affinity_is_refused_by_name(affinity):
     message = r"lb_haproxy_sites\[0\]\.affinity = .*must be one of none, single, class_c, cookie"
     with pytest.raises(AnsibleFilterError, match=message):
-        haproxy_balance(affinity)
+        webfarm_haproxy_balance(affinity)
 
 
 def test_an_unknown_formula_is_refused_by_name():
     with pytest.raises(AnsibleFilterError, match=r"\.formula = 'random': must be one of roundrobin, static, leastconn, hash"):
-        haproxy_balance("none", "random")
+        webfarm_haproxy_balance("none", "random")
 
 
 def test_a_formula_with_a_hashing_affinity_is_refused():
     with pytest.raises(AnsibleFilterError, match="affinity 'class_c' is a hash of the client's address"):
-        haproxy_balance("class_c", "leastconn")
+        webfarm_haproxy_balance("class_c", "leastconn")
 
 
 def test_a_site_gets_its_defaults_and_its_servers():
-    [site] = haproxy_sites([{"name": "www"}], GROUPS, HOSTVARS, [8404])
+    [site] = webfarm_haproxy_sites([{"name": "www"}], GROUPS, HOSTVARS, [8404])
     assert site["bind_port"] == 80 and site["balance"] == "roundrobin" and site["health_path"] == "/health"
     assert site["servers"] == [
         {"name": "web1", "address": "10.213.0.11", "port": 80, "weight": 100},
@@ -57,7 +60,7 @@ def test_a_site_gets_its_defaults_and_its_servers():
 
 
 def test_a_sites_weights_override_the_hosts():
-    [site] = haproxy_sites([{"name": "w", "weights": {"web1": 1, "web3": 3}}], GROUPS, HOSTVARS)
+    [site] = webfarm_haproxy_sites([{"name": "w", "weights": {"web1": 1, "web3": 3}}], GROUPS, HOSTVARS)
     assert [s["weight"] for s in site["servers"]] == [1, 50, 3]
 
 
@@ -79,25 +82,25 @@ def test_a_sites_weights_override_the_hosts():
 ])
 def test_bad_sites_are_refused_naming_the_key(sites, message):
     with pytest.raises(AnsibleFilterError, match=message):
-        haproxy_sites(sites, GROUPS, HOSTVARS, [8404])
+        webfarm_haproxy_sites(sites, GROUPS, HOSTVARS, [8404])
 
 
 def test_a_host_weight_outside_the_range_is_refused():
     hostvars = {**HOSTVARS, "web1": {"webfarm_address": "10.213.0.11", "lb_haproxy_weight": 257}}
     with pytest.raises(AnsibleFilterError, match="host 'web1': lb_haproxy_weight = 257: must be from 0 to 256"):
-        haproxy_sites([{"name": "www"}], GROUPS, hostvars)
+        webfarm_haproxy_sites([{"name": "www"}], GROUPS, hostvars)
 
 
 def test_members_with_different_health_paths_need_the_sites_own():
     hostvars = {**HOSTVARS, "web2": {"webfarm_address": "10.213.0.12", "web_node_health_path": "/ping"}}
     with pytest.raises(AnsibleFilterError, match="web_node_health_path differ"):
-        haproxy_sites([{"name": "www"}], GROUPS, hostvars)
-    [site] = haproxy_sites([{"name": "www", "health_path": "/ping"}], GROUPS, hostvars)
+        webfarm_haproxy_sites([{"name": "www"}], GROUPS, hostvars)
+    [site] = webfarm_haproxy_sites([{"name": "www", "health_path": "/ping"}], GROUPS, hostvars)
     assert site["health_path"] == "/ping"
 
 
 def test_https_takes_443_for_the_site_on_80_and_a_named_port_for_others():
-    sites = haproxy_sites([{"name": "www"}, {"name": "shop", "bind_port": 8081, "tls_port": 8441},
+    sites = webfarm_haproxy_sites([{"name": "www"}, {"name": "shop", "bind_port": 8081, "tls_port": 8441},
                            {"name": "plain", "bind_port": 8082}, {"name": "both", "bind_port": 8083, "tls_port": 8443,
                                                                   "redirect": False}],
                           GROUPS, HOSTVARS, [8404], tls=True)
@@ -105,7 +108,7 @@ def test_https_takes_443_for_the_site_on_80_and_a_named_port_for_others():
 
 
 def test_without_certificates_every_site_is_plain_http():
-    [site] = haproxy_sites([{"name": "www"}], GROUPS, HOSTVARS)
+    [site] = webfarm_haproxy_sites([{"name": "www"}], GROUPS, HOSTVARS)
     assert (site["tls_port"], site["redirect"]) == (None, False)
 
 
@@ -120,16 +123,16 @@ def test_without_certificates_every_site_is_plain_http():
 ])
 def test_bad_https_settings_are_named(sites, tls, message):
     with pytest.raises(AnsibleFilterError, match=message):
-        haproxy_sites(sites, GROUPS, HOSTVARS, [8404], tls=tls)
+        webfarm_haproxy_sites(sites, GROUPS, HOSTVARS, [8404], tls=tls)
 
 
 def test_every_balancer_and_site_backend_is_listed_with_its_socket():
     hostvars = {"lb1": {"lb_haproxy_sites": [{"name": "www"}, {"name": "shop"}]},
                 "lb2": {"lb_haproxy_runtime_socket": "/run/lb.sock"}}
-    assert haproxy_backends(["lb1", "lb2"], hostvars) == [
+    assert webfarm_haproxy_backends(["lb1", "lb2"], hostvars) == [
         {"balancer": "lb1", "backend": "www", "socket": "/run/haproxy/admin.sock"},
         {"balancer": "lb1", "backend": "shop", "socket": "/run/haproxy/admin.sock"},
         {"balancer": "lb2", "backend": "www", "socket": "/run/lb.sock"},
     ]
     with pytest.raises(AnsibleFilterError, match="balancer 'lb9' is not in the inventory"):
-        haproxy_backends(["lb9"], hostvars)
+        webfarm_haproxy_backends(["lb9"], hostvars)

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
-from webfarm_inventory import FilterModule, host_address, webfarm_declared_addresses, webfarm_nodes
+from ansible_collections.webfarm.cluster.plugins.filter.webfarm_inventory import (
+    FilterModule,
+    host_address,
+    webfarm_declared_addresses,
+    webfarm_nodes,
+)
 
 HOSTVARS = {
     "web1": {"webfarm_address": "10.213.0.11"},
@@ -179,7 +183,7 @@ def test_a_bad_host_address_is_named_but_hosts_reached_by_name_are_skipped():
 
 
 def test_health_urls_follow_each_members_port_and_path():
-    from webfarm_inventory import webfarm_health_urls
+    from ansible_collections.webfarm.cluster.plugins.filter.webfarm_inventory import webfarm_health_urls
 
     nodes = webfarm_nodes(["web1", "web2"], {**HOSTVARS, "web2": {**HOSTVARS["web2"], "web_node_health_path": "/healthz"}},
                           "web_node_port", 80)
@@ -192,7 +196,7 @@ def test_health_urls_follow_each_members_port_and_path():
 
 
 def test_address_in_networks():
-    from webfarm_inventory import webfarm_address_in
+    from ansible_collections.webfarm.cluster.plugins.filter.webfarm_inventory import webfarm_address_in
 
     assert webfarm_address_in("10.213.0.211", ["127.0.0.1/8", "10.213.0.41/24"])
     assert not webfarm_address_in("10.213.1.211", ["10.213.0.41/24"])

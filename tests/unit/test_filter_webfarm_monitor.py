@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
-from webfarm_monitor import monitor_targets
+from ansible_collections.webfarm.cluster.plugins.filter.webfarm_monitor import webfarm_monitor_targets
 
 DEFAULTS = {"web_node_port": 80, "web_node_health_path": "/health",
             "web_node_content_version_path": "/.well-known/webfarm/content-version", "lb_haproxy_stats_port": 8404,
@@ -28,7 +27,7 @@ HOSTVARS = {
 
 
 def test_every_topology_of_the_inventory_is_watched():
-    t = monitor_targets(GROUPS, HOSTVARS, [], [], DEFAULTS)
+    t = webfarm_monitor_targets(GROUPS, HOSTVARS, [], [], DEFAULTS)
     assert list(t) == ["web_farm", "nlb", "rr_dns", "active_passive", "sessions"]
     assert t["web_farm"]["nodes"][1] == {"name": "web2", "address": "10.213.0.12", "port": 8080, "health_path": "/health",
                                          "version_path": "/.well-known/webfarm/content-version"}
@@ -42,13 +41,13 @@ def test_every_topology_of_the_inventory_is_watched():
 def test_the_content_master_is_watched_with_the_web_farm():
     groups = {**GROUPS, "content": ["content1"]}
     hostvars = {**HOSTVARS, "content1": {"webfarm_address": "10.213.0.51"}}
-    assert monitor_targets(groups, hostvars, ["web_farm"], [], DEFAULTS)["web_farm"]["content"] == [
+    assert webfarm_monitor_targets(groups, hostvars, ["web_farm"], [], DEFAULTS)["web_farm"]["content"] == [
         {"name": "content1", "address": "10.213.0.51"}]
-    assert monitor_targets(GROUPS, HOSTVARS, ["web_farm"], [], DEFAULTS)["web_farm"]["content"] == []
+    assert webfarm_monitor_targets(GROUPS, HOSTVARS, ["web_farm"], [], DEFAULTS)["web_farm"]["content"] == []
 
 
 def test_chosen_topologies_and_skipped_hosts():
-    t = monitor_targets(GROUPS, HOSTVARS, ["web_farm"], ["web2"], DEFAULTS)
+    t = webfarm_monitor_targets(GROUPS, HOSTVARS, ["web_farm"], ["web2"], DEFAULTS)
     assert list(t) == ["web_farm"] and [n["name"] for n in t["web_farm"]["nodes"]] == ["web1"]
 
 
@@ -60,14 +59,14 @@ def test_chosen_topologies_and_skipped_hosts():
 ])
 def test_unknown_names_are_refused(topologies, skip, message):
     with pytest.raises(AnsibleFilterError, match=message):
-        monitor_targets(GROUPS, HOSTVARS, topologies, skip, DEFAULTS)
+        webfarm_monitor_targets(GROUPS, HOSTVARS, topologies, skip, DEFAULTS)
 
 
 def test_a_topology_without_hosts_is_refused():
     with pytest.raises(AnsibleFilterError, match="'nlb' has no hosts in this inventory"):
-        monitor_targets({**GROUPS, "nlb": []}, HOSTVARS, ["nlb"], [], DEFAULTS)
+        webfarm_monitor_targets({**GROUPS, "nlb": []}, HOSTVARS, ["nlb"], [], DEFAULTS)
 
 
 def test_a_host_without_an_address_is_named():
     with pytest.raises(AnsibleFilterError, match="host 'web1' has no webfarm_address"):
-        monitor_targets(GROUPS, {**HOSTVARS, "web1": {}}, ["web_farm"], [], DEFAULTS)
+        webfarm_monitor_targets(GROUPS, {**HOSTVARS, "web1": {}}, ["web_farm"], [], DEFAULTS)

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
-from webfarm_paths import FilterModule, normal_path, webfarm_path, webfarm_path_problem
+from ansible_collections.webfarm.cluster.plugins.filter.webfarm_paths import (
+    FilterModule,
+    normal_path,
+    webfarm_path,
+    webfarm_path_problem,
+)
 
 
 @pytest.mark.parametrize("path", [

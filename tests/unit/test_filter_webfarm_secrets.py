@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
-from webfarm_secrets import FilterModule, webfarm_is_placeholder, webfarm_placeholders
+from ansible_collections.webfarm.cluster.plugins.filter.webfarm_secrets import (
+    FilterModule,
+    webfarm_is_placeholder,
+    webfarm_placeholders,
+)
 
 
 @pytest.mark.parametrize("value", [

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
-from webfarm_vrrp import vrrp_instances, vrrp_masters
+from ansible_collections.webfarm.cluster.plugins.filter.webfarm_vrrp import webfarm_vrrp_instances, webfarm_vrrp_masters
 
 NET = "10.213.0.31/24"
 VIPS = [{"address": "10.213.0.200", "router_id": 51}, {"address": "10.213.0.201/25", "router_id": "52"}]
 
 
 def test_each_vip_has_its_own_master_and_priorities():
-    first, second = vrrp_instances(VIPS, ["lb1", "lb2"], NET)
+    first, second = webfarm_vrrp_instances(VIPS, ["lb1", "lb2"], NET)
     assert first == {"name": "webfarm_51", "address": "10.213.0.200", "prefix": 24, "router_id": 51,
                      "master": "lb1", "priorities": {"lb1": 150, "lb2": 140}}
     assert second["master"] == "lb2" and second["priorities"] == {"lb2": 150, "lb1": 140} and second["prefix"] == 25
@@ -33,9 +32,9 @@ def test_each_vip_has_its_own_master_and_priorities():
 ])
 def test_bad_vips_are_refused_naming_the_vip(vips, message):
     with pytest.raises(AnsibleFilterError, match=message):
-        vrrp_instances(vips, ["lb1", "lb2"], NET)
+        webfarm_vrrp_instances(vips, ["lb1", "lb2"], NET)
 
 
 def test_each_vip_is_mastered_by_the_balancer_of_its_rank():
-    assert vrrp_masters(VIPS, ["lb1", "lb2"]) == {"10.213.0.200": "lb1", "10.213.0.201": "lb2"}
-    assert vrrp_masters(VIPS, ["lb1"]) == {"10.213.0.200": "lb1", "10.213.0.201": "lb1"}
+    assert webfarm_vrrp_masters(VIPS, ["lb1", "lb2"]) == {"10.213.0.200": "lb1", "10.213.0.201": "lb2"}
+    assert webfarm_vrrp_masters(VIPS, ["lb1"]) == {"10.213.0.200": "lb1", "10.213.0.201": "lb1"}

@@ -13,7 +13,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.filter.core import get_encrypted_password
 from ansible.template import Templar, trust_as_template
 
-from toolkit.inventory import ROOT
+from lab.inventory import ROOT
 
 TASK = "Give the hacluster user its password"
 

@@ -1,14 +1,16 @@
-"""The toolkit reads groups and addresses the way Ansible does."""
+"""The lab package reads groups and addresses the way Ansible does."""
 from __future__ import annotations
 
 import ipaddress
 import re
+import sys
+import types
 
 import pytest
 import yaml
 
-from toolkit import status
-from toolkit.inventory import ROOT, Host, Inventory
+from lab import status
+from lab.inventory import ROOT, Host, Inventory
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +40,8 @@ def test_a_host_reached_over_ssh_is_looked_at_through_its_container(inv):
     assert web1.vars["ansible_connection"] == "ssh"
     assert web1.container == "webfarm-mol-web_farm-web1"
     assert web1.console == "docker://webfarm-mol-web_farm-web1"
-    lab = Host("web1", (), {"ansible_connection": "docker", "ansible_host": "webfarm-lab-web1"})
-    assert lab.container == "webfarm-lab-web1" and lab.console == "docker://webfarm-lab-web1"
+    in_lab = Host("web1", (), {"ansible_connection": "docker", "ansible_host": "webfarm-lab-web1"})
+    assert in_lab.container == "webfarm-lab-web1" and in_lab.console == "docker://webfarm-lab-web1"
     real = Host("web1", (), {"ansible_host": "web1.example.com", "webfarm_address": "198.51.100.11"})
     with pytest.raises(ValueError, match="not a lab container"):
         _ = real.container
@@ -58,11 +60,17 @@ def test_status_rows_come_from_each_topology(inv):
     assert status.role_of(inv.host("web3"), roles).url(inv.host("web3")) == "http://10.213.1.13:8080/"
 
 
-def test_a_topology_registers_its_rows_by_a_status_module(tmp_path):
-    (tmp_path / "tests" / "demo").mkdir(parents=True)
-    (tmp_path / "tests" / "demo" / "status.py").write_text(
-        "from toolkit.status import Role\nROLES = {'demo': Role('demo host')}\n")
-    assert status.topology_roles(tmp_path)["demo"].title == "demo host"
+def test_a_topology_registers_its_rows_by_a_status_module(monkeypatch):
+    """A registry entry with `status: true` brings tests/<name>/status.py's
+    ROLES (imported as tests.<name>.status); one without brings none."""
+    demo = types.ModuleType("tests.demo.status")
+    demo.ROLES = {"demo": status.Role("demo host")}
+    monkeypatch.setitem(sys.modules, "tests.demo.status", demo)
+    entries = [{"name": "demo", "status": True}, {"name": "quiet", "status": False}]
+    monkeypatch.setattr(status.registry, "topologies", lambda: entries)
+    assert status.topology_roles()["demo"].title == "demo host"
+    monkeypatch.setattr(status.registry, "topologies", lambda: entries[1:])
+    assert "demo" not in status.topology_roles()
 
 
 def test_urls_follow_each_hosts_port(inv):

@@ -15,7 +15,7 @@ import time
 import certs
 import pytest
 
-from toolkit import loadgen
+from lab import loadgen
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

@@ -5,23 +5,18 @@ its configuration check. Sources it cannot reach are tried on loopback only."""
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import socket
-import sys
 
 import pytest
+from ansible_collections.webfarm.cluster.plugins.filter.webfarm_monitor import webfarm_monitor_panels
 from wsgi import wsgi_call
 
-from toolkit.inventory import ROOT
+from roles.farm_monitor.files import webfarm_monitor as m
 
-_spec = importlib.util.spec_from_file_location("webfarm_monitor_app", ROOT / "roles/farm_monitor/files/webfarm_monitor.py")
-assert _spec and _spec.loader
-m = importlib.util.module_from_spec(_spec)
-sys.modules["webfarm_monitor_app"] = m  # dataclasses look their module up
-_spec.loader.exec_module(m)
-
-CFG = {"interval": 1.0, "timeout": 0.3, "history": 5,
+# The page's panels as the role renders them: the registry's (topologies.yml).
+PANELS = webfarm_monitor_panels()
+CFG = {"interval": 1.0, "timeout": 0.3, "history": 5, "panels": PANELS,
        "targets": {"web_farm": {"nodes": [{"name": "web1", "address": "127.0.0.1", "port": 1, "health_path": "/health",
                                            "version_path": ""}]}}}
 
@@ -187,7 +182,7 @@ def test_a_reading_gone_stale_shows_unknown_never_up():
     farm = m.Farm(history=10, stale_after=5, clock=clock)
     farm.update([reading("up")])
     clock.t += 6
-    row = farm.snapshot(CFG["targets"])["panels"][0]["rows"][0]
+    row = farm.snapshot(PANELS[:1])["panels"][0]["rows"][0]
     assert row["state"] == "unknown" and "no reading for 6 s" in row["detail"]
 
 
@@ -259,7 +254,7 @@ def test_every_promised_row_shows_before_its_first_reading():
                                                                         "stats_port": 1}],
                                                       "vips": ["10.0.0.1"], "port": 80, "balancer_path": "/b"},
                               "sessions": {"stores": [{"name": "store1", "address": "127.0.0.1", "port": 1}]}}}
-    snap = m.Monitor(cfg, start=False).farm.snapshot(cfg["targets"])
+    snap = m.Monitor(cfg, start=False).farm.snapshot(cfg["panels"])
     states = {r["key"]: r["state"] for p in snap["panels"] for r in p["rows"]}
     assert states == {"web_farm/web1": "unknown", "nlb/lb1": "unknown", "nlb/lb1/web1": "unknown",
                       "nlb/vip/10.0.0.1": "unknown", "sessions/store1": "unknown"}

@@ -7,8 +7,15 @@ from pathlib import Path
 
 import pytest
 from ansible.module_utils.basic import remove_values
-from ansible.module_utils.webfarm import pacemaker_cib as cib
-from ansible.module_utils.webfarm.pacemaker_cib import CibError, canonical, merge, owned, placement, primitive
+from ansible_collections.webfarm.cluster.plugins.module_utils import pacemaker_cib as cib
+from ansible_collections.webfarm.cluster.plugins.module_utils.pacemaker_cib import (
+    CibError,
+    canonical,
+    merge,
+    owned,
+    placement,
+    primitive,
+)
 
 # What `crm_resource --show-metadata stonith:<agent>` prints on the lab's
 # cluster nodes (Debian 12: pacemaker 2.1.5, fence-agents 4.12.1).
@@ -213,7 +220,7 @@ class FakeModule:
 
 
 def run_module(module):
-    import webfarm_pacemaker_cib
+    from ansible_collections.webfarm.cluster.plugins.modules import webfarm_pacemaker_cib
     with pytest.raises(Done):
         webfarm_pacemaker_cib.run(module)
     return module.result

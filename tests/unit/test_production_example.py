@@ -11,9 +11,9 @@ import datetime
 import certs
 import pytest
 
-from toolkit.inventory import ROOT
-from toolkit.playbook import LINEAR, run_playbook
-from toolkit.playbook import LOCAL as LOCAL_HOSTS
+from lab.inventory import ROOT
+from lab.playbook import LINEAR, run_playbook
+from lab.playbook import LOCAL as LOCAL_HOSTS
 
 EXAMPLE = ROOT / "inventories" / "production.example"
 LOCAL = {**LOCAL_HOSTS, "ansible_become": False}

@@ -11,11 +11,9 @@ import textwrap
 import yaml
 from molecule.util import dict2args
 
-from toolkit.inventory import ROOT
-
-sys.path.insert(0, str(ROOT / "scripts"))
-import pytest_logs  # noqa: E402
-from pytest_logs import Skip  # noqa: E402
+from lab.inventory import ROOT
+from scripts import pytest_logs
+from scripts.pytest_logs import Skip
 
 E = "\x1b["
 # The end of a Molecule verify as it lands in the log: coloured, -s output

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.report import Result, outage_window, summarize, summary_table, table
+from lab.report import Result, outage_window, summarize, summary_table, table
 
 A, B = "http://10.213.0.11/", "http://10.213.0.12/"
 
@@ -57,7 +57,7 @@ def test_tables_align_columns():
 
 
 def test_recap_reads_each_hosts_counts():
-    from toolkit.playbook import recap
+    from lab.playbook import recap
 
     out = ("PLAY RECAP *****\nweb1   : ok=15   changed=0    unreachable=0    failed=0    skipped=2\n"
            "web2                       : ok=13   changed=3    unreachable=0    failed=1\n\n")
@@ -67,7 +67,7 @@ def test_recap_reads_each_hosts_counts():
 
 
 def test_recap_cli_sums_the_changes(tmp_path, capsys):
-    from toolkit.playbook import main
+    from lab.playbook import main
 
     log = tmp_path / "run.log"
     log.write_text("PLAY RECAP\nweb1 : ok=3 changed=2 failed=0\nweb2 : ok=3 changed=1 failed=0\n")

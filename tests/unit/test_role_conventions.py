@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolkit.inventory import ROOT
-
-sys.path.insert(0, str(ROOT / "scripts"))
-import role_docs  # noqa: E402
+from lab.inventory import ROOT
+from scripts import role_docs
 
 ROLES = sorted(p.parents[1].name for p in ROOT.glob("roles/*/meta/argument_specs.yml"))
 
@@ -74,15 +72,57 @@ def test_plugin_files_cannot_shadow_a_package(path):
     assert path.split("/")[-1].startswith("webfarm_"), f"{path}: name plugin files webfarm_<concern>.py"
 
 
-def test_module_utils_reach_ansible_and_the_tests():
-    """Modules' shared code is found where Ansible looks (the project's
-    ansible.cfg, which Molecule uses too) and where the unit tests look."""
-    import ansible.module_utils.webfarm as shared
+COLLECTION = ROOT / "collections" / "ansible_collections" / "webfarm" / "cluster"
 
-    assert shared.__file__ == str(ROOT / "module_utils" / "webfarm" / "__init__.py")
+
+def test_the_collection_is_the_same_tree():
+    """webfarm.cluster's roles and plugin folders are the top-level ones, so
+    a filter, a module and the lab import one copy of each shared rule."""
+    links = {"roles": "roles", "plugins/filter": "filter_plugins", "plugins/modules": "library",
+             "plugins/module_utils": "module_utils/webfarm"}
+    for inside, top in links.items():
+        assert (COLLECTION / inside).is_symlink(), f"{inside} must link to the top-level {top}/"
+        assert (COLLECTION / inside).resolve() == ROOT / top
+
+
+def test_the_collection_is_where_ansible_molecule_and_python_look():
+    """Ansible (the project's ansible.cfg), Molecule and the venv's Python
+    (scripts/setup's webfarm.pth) find webfarm.cluster in collections/."""
+    from ansible_collections.webfarm.cluster.plugins.module_utils import addresses
+
+    assert Path(addresses.__file__).resolve() == ROOT / "module_utils" / "webfarm" / "addresses.py"
     out = subprocess.run([str(Path(sys.executable).with_name("ansible-config")), "dump", "--only-changed"],
                          env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
                          capture_output=True, text=True, check=True, timeout=60).stdout
-    assert re.search(rf"DEFAULT_MODULE_UTILS_PATH.*{re.escape(str(ROOT / 'module_utils'))}", out), out
-    molecule = yaml.safe_load((ROOT / ".config" / "molecule" / "config.yml").read_text())
-    assert molecule["ansible"]["env"]["ANSIBLE_CONFIG"] == "${MOLECULE_PROJECT_DIRECTORY}/ansible.cfg"
+    assert re.search(rf"COLLECTIONS_PATHS.*{re.escape(str(ROOT / 'collections'))}", out), out
+    env = yaml.safe_load((ROOT / ".config" / "molecule" / "config.yml").read_text())["ansible"]["env"]
+    assert env["ANSIBLE_CONFIG"] == "${MOLECULE_PROJECT_DIRECTORY}/ansible.cfg"
+    assert env["ANSIBLE_COLLECTIONS_PATH"] == "${MOLECULE_PROJECT_DIRECTORY}/collections"
+
+
+PYTHON_FILES = sorted(p for d in ("filter_plugins", "library", "module_utils", "lab", "bench", "scripts", "roles", "tests")
+                      for p in (ROOT / d).rglob("*.py"))
+# A test may build a file and load it (its own fixture); nothing else loads
+# Python by path or edits the import path.
+BY_PATH = re.compile(r"spec_from_file_location|sys\.path\.(?:insert|append|extend)|sys\.path\s*[+]?=|__path__\.append")
+
+
+@pytest.mark.parametrize("path", PYTHON_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_python_is_imported_by_name_not_by_path(path):
+    if path == Path(__file__):
+        return
+    hits = [f"{i}: {line.strip()}" for i, line in enumerate(path.read_text().splitlines(), 1) if BY_PATH.search(line)]
+    assert not hits, f"{path.relative_to(ROOT)} loads Python by path or edits sys.path; import it by name: {hits}"
+
+
+FILTER_FILES = sorted((ROOT / "filter_plugins").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", FILTER_FILES, ids=lambda p: p.name)
+def test_a_filter_is_named_as_its_function(path):
+    """A grep for a filter's name from YAML lands on its def."""
+    import importlib
+
+    module = importlib.import_module(f"ansible_collections.webfarm.cluster.plugins.filter.{path.stem}")
+    for name, function in module.FilterModule().filters().items():
+        assert function.__name__ == name, f"{path.name}: filter {name} is function {function.__name__}"

@@ -2,18 +2,12 @@
 plain WSGI callable: sessions, backends, the degraded answer, its config."""
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 from wsgi import wsgi_call
 
-from toolkit.inventory import ROOT
-
-_spec = importlib.util.spec_from_file_location("webfarm_session_app", ROOT / "roles/session_app/files/webfarm_session_app.py")
-assert _spec and _spec.loader
-app_mod = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(app_mod)
+from roles.session_app.files import webfarm_session_app as app_mod
 
 CFG = {"backend": "memory", "path": "/app/", "cookie": "webfarm_session", "ttl": 60,
        "redis": {"host": "", "port": 6379, "password": "", "timeout": 0.5}}

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 
-from toolkit.inventory import ROOT
+from lab.inventory import ROOT
 
 SETUP = str(ROOT / "scripts" / "setup")
 

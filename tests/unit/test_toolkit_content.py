@@ -1,4 +1,4 @@
-"""toolkit/content.py's Arrival without a lab: every node's figure, a node
+"""lab/content.py's Arrival without a lab: every node's figure, a node
 that never had the file included (tests/web_farm/test_content.py judges
 them against its own bound, shorter than the watch)."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from toolkit import content
+from lab import content
 
 
 @dataclass

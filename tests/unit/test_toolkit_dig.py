@@ -1,10 +1,10 @@
-"""tests/toolkit/dig.py: a name counts as withdrawn only when a server
+"""lab/dig.py: a name counts as withdrawn only when a server
 answered without it; a SERVFAIL or a timeout is never "withdrawn"."""
 from __future__ import annotations
 
 import pytest
 
-from toolkit import dig
+from lab import dig
 
 HEADER = ";; ->>HEADER<<- opcode: QUERY, status: {rcode}, id: 4242\n;; flags: qr aa; QUERY: 1, ANSWER: {n}\n"
 

@@ -1,4 +1,4 @@
-"""toolkit/monitor.py without a lab: which balancer rows the page must show
+"""lab/monitor.py without a lab: which balancer rows the page must show
 for a web node, and the bounded wait that reports the rows that do not show
 what they should (tests/monitor/test_drill_monitor.py fails on them)."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from toolkit import monitor as mon
+from lab import monitor as mon
 
 
 class FakeInventory:

@@ -1,11 +1,11 @@
-"""toolkit.playbook: a run told to stop at a task stops there, with what
+"""lab.playbook: a run told to stop at a task stops there, with what
 came before it, and leaves no process behind."""
 from __future__ import annotations
 
 import subprocess
 import time
 
-from toolkit.playbook import LOCAL, run_playbook
+from lab.playbook import LOCAL, run_playbook
 
 PLAY = """
 - name: Three steps

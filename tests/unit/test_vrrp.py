@@ -1,4 +1,4 @@
-"""The drill's forged VRRPv3 advert (tests/toolkit/vrrp.py) is one a
+"""The drill's forged VRRPv3 advert (lab/vrrp.py) is one a
 keepalived peer would take: RFC 5798's layout and checksum."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from toolkit import vrrp
+from lab import vrrp
 
 
 def test_an_advert_has_rfc_5798s_layout_and_a_checksum_that_verifies():
@@ -33,7 +33,7 @@ def test_an_advert_no_router_would_send_is_refused(kwargs):
 
 
 def test_keepalived_state_changes_are_read_from_its_journal():
-    from toolkit.vip import parse_transitions
+    from lab.vip import parse_transitions
 
     journal = ("1796533370.100000 lb2 Keepalived_vrrp[88]: (www) Entering BACKUP STATE (init)\n"
                "1796533374.512000 lb2 Keepalived_vrrp[88]: (www) Entering MASTER STATE\n"

@@ -2,7 +2,7 @@
 drills also take the content master."""
 import pytest
 
-from toolkit.pytest_plugin import group_fixtures
+from lab.pytest_plugin import group_fixtures
 
 web_node, web_nodes = group_fixtures("web_farm", "web_node")
 

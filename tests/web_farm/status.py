@@ -1,11 +1,11 @@
-"""The web farm's rows in the lab's status table (toolkit/status.py): each
+"""The web farm's rows in the lab's status table (lab/status.py): each
 web node's health and content version, the content master's version and
 queue, the session store; notes with the app's URL and where the store runs."""
 from __future__ import annotations
 
-from toolkit import cluster, content, hosts, loadgen, sessions
-from toolkit.inventory import Host, Inventory
-from toolkit.status import Role, http_role
+from lab import cluster, content, hosts, loadgen, sessions
+from lab.inventory import Host, Inventory
+from lab.status import Role, http_role
 
 _web = http_role("web node (nginx)", "web_node_port", "web_node_health_path")
 

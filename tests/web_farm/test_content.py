@@ -16,8 +16,8 @@ import uuid
 
 import pytest
 
-from toolkit import content, hosts, webclient
-from toolkit.drill import wait_for
+from lab import content, hosts, webclient
+from lab.drill import wait_for
 
 # Generous bound for a small file on every node (the target is 2 s).
 ARRIVAL_S = 10

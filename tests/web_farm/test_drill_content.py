@@ -22,10 +22,10 @@ from contextlib import contextmanager
 
 import pytest
 
-from toolkit import content, hosts, monitor
-from toolkit.drill import Load
-from toolkit.drill_report import TARGET_CONTENT_KEPT
-from toolkit.report import Result
+from lab import content, hosts, monitor
+from lab.drill import Load
+from lab.drill_report import TARGET_CONTENT_KEPT
+from lab.report import Result
 
 pytestmark = pytest.mark.drill
 

@@ -2,7 +2,7 @@
 
 Plain round-robin over node addresses has no fault detection (the white
 paper's point about round-robin DNS): the lost node's share of requests
-fails for as long as it is away. The drill proves the toolkit sees exactly
+fails for as long as it is away. The drill proves the lab package sees exactly
 that, for each way a node can go: a clean stop, a crash, and a cut network
 cable. Every failure is charged to that node, none to the others, and the
 outage window lies between the disruption and the node's return.
@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from toolkit import hosts
-from toolkit.drill import Load
-from toolkit.report import summarize, summary_table
+from lab import hosts
+from lab.drill import Load
+from lab.report import summarize, summary_table
 
 pytestmark = pytest.mark.drill
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit import hosts
+from lab import hosts
 
 pytestmark = pytest.mark.drill
 

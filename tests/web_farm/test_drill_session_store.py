@@ -16,9 +16,9 @@ import time
 
 import pytest
 
-from toolkit import cluster, drill_report, hosts, sessions
-from toolkit.drill import wait_for
-from toolkit.report import Result
+from lab import cluster, drill_report, hosts, sessions
+from lab.drill import wait_for
+from lab.report import Result
 
 pytestmark = pytest.mark.drill
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit import hosts, sessions, webclient
-from toolkit.drill import wait_for
+from lab import hosts, sessions, webclient
+from lab.drill import wait_for
 
 
 @pytest.fixture

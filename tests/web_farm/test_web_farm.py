@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from toolkit.playbook import run_playbook
+from lab.playbook import run_playbook
 
 SITE = "/etc/nginx/sites-available/webfarm.conf"
 

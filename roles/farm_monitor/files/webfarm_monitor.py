@@ -54,8 +54,6 @@ from typing import Any
 
 CONFIG_ENV = "WEBFARM_MONITOR_CONFIG"
 DEFAULT_CONFIG = "/etc/webfarm/monitor.json"
-TOPOLOGIES = {"web_farm": "Web farm", "nlb": "Load balancers", "rr_dns": "Round-robin DNS",
-              "active_passive": "Active/passive cluster", "sessions": "Session store"}
 STATES = ("up", "degraded", "down", "unknown")
 
 
@@ -88,9 +86,16 @@ def check_config(cfg: Any) -> dict[str, Any]:
     targets = cfg.get("targets")
     if not isinstance(targets, dict):
         raise ConfigError("targets: must be a mapping of topology to its sources")
-    unknown = sorted(set(targets) - set(TOPOLOGIES))
+    # The page's panels, in order, with their titles (the project's
+    # registry, topologies.yml, through the role): one per target.
+    panels = cfg.get("panels")
+    if not isinstance(panels, list) or any(not isinstance(p, dict) or not p.get("name") or not p.get("title")
+                                           for p in panels):
+        raise ConfigError("panels: must be a list of {name, title}, in page order")
+    unknown = sorted(set(targets) - {p["name"] for p in panels})
     if unknown:
-        raise ConfigError(f"targets: unknown topology {', '.join(unknown)} (known: {', '.join(TOPOLOGIES)})")
+        raise ConfigError(f"targets: unknown topology {', '.join(unknown)} "
+                          f"(the panels: {', '.join(p['name'] for p in panels)})")
     users = cfg.get("page_users", [])
     if not isinstance(users, list) or any(
             not isinstance(u, dict) or not u.get("user") or ":" in str(u["user"]) or not u.get("password")
@@ -498,15 +503,15 @@ class Farm:
                 since = (r.since or now) if changed else old.since
                 self.rows[r.key] = Row(r, since, now, r.value if r.value is not None else old.last_value)
 
-    def snapshot(self, targets: dict[str, Any]) -> dict[str, Any]:
+    def snapshot(self, panels_shown: list[dict[str, Any]]) -> dict[str, Any]:
+        """The page's state: one panel for each of panels_shown ({name, title}, in order)."""
         now = self.clock()
         with self.lock:
             rows = list(self.rows.values())
             events = list(self.events)
         panels = []
-        for topology in TOPOLOGIES:
-            if topology not in targets:
-                continue
+        for panel in panels_shown:
+            topology = panel["name"]
             items = []
             for row in rows:
                 r = row.reading
@@ -519,7 +524,7 @@ class Farm:
                 d["since"], d["checked"] = row.since, row.checked
                 items.append(d)
             items.sort(key=_order)
-            panels.append({"id": topology, "title": TOPOLOGIES[topology], "rows": items,
+            panels.append({"id": topology, "title": panel["title"], "rows": items,
                            "links": [{"title": f"{r['name']} stats", "url": r["extra"]["stats_url"]}
                                      for r in items if r["extra"].get("stats_url")]})
         counts = {s: sum(1 for p in panels for r in p["rows"] if r["state"] == s) for s in STATES}
@@ -730,7 +735,7 @@ class Monitor:
         if path == "/":
             return _answer(start_response, "200 OK", self.page, "text/html; charset=utf-8")
         if path == "/api/state":
-            body = json.dumps(self.farm.snapshot(self.cfg["targets"])).encode()
+            body = json.dumps(self.farm.snapshot(self.cfg["panels"])).encode()
             return _answer(start_response, "200 OK", body, "application/json")
         if path == "/health":
             alive = all(t.is_alive() for t in self.threads)

@@ -1,6 +1,6 @@
 """One report of every drill a pytest session ran: a table, JSON, and an
 HTML page with one timeline per drill. Pure functions of their inputs; the
-pytest plugin (toolkit/pytest_plugin.py) gathers the rows and writes the files.
+pytest plugin (lab/pytest_plugin.py) gathers the rows and writes the files.
 
     rec = record(None, target=TARGET_WEB_NODE_KILLED, outage=0.0, results=results,
                  disrupted=down.t0, returned=back.t0)
@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from toolkit.report import Result, table
+from lab.report import Result, table
 
 # The targets of MISSION.md's table, in its words. A target is either "N
 # failed" (at most N failed requests) or "[what ]<= S s" (a figure in seconds:

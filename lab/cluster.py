@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from toolkit import hosts
-from toolkit.inventory import Host
+from lab import hosts
+from lab.inventory import Host
 
 
 @dataclass(frozen=True)

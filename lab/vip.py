@@ -11,9 +11,10 @@ import re
 import time
 from collections.abc import Sequence
 
-from toolkit import hosts
-from toolkit.inventory import Host
-from webfarm_haproxy import site_tls_port
+from ansible_collections.webfarm.cluster.plugins.filter.webfarm_haproxy import site_tls_port
+
+from lab import hosts
+from lab.inventory import Host
 
 
 def declared(balancer: Host) -> list[str]:

@@ -14,8 +14,8 @@ import re
 import shlex
 import urllib.parse
 
-from toolkit import hosts
-from toolkit.inventory import Host
+from lab import hosts
+from lab.inventory import Host
 
 
 def served_by(client: Host, url: str, count: int, header: str, cookies: bool = False,

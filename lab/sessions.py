@@ -20,11 +20,11 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from toolkit import cluster, hosts, vip
-from toolkit.drill import wait_for
-from toolkit.hosts import docker
-from toolkit.inventory import Host, Inventory
-from toolkit.playbook import run_playbook
+from lab import cluster, hosts, vip
+from lab.drill import wait_for
+from lab.hosts import docker
+from lab.inventory import Host, Inventory
+from lab.playbook import run_playbook
 
 STORE_GROUP = "webfarm-store"
 

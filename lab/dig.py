@@ -22,8 +22,8 @@ import shlex
 import time
 from collections.abc import Callable
 
-from toolkit import hosts
-from toolkit.inventory import Host
+from lab import hosts
+from lab.inventory import Host
 
 
 def dig(client: Host, server: str, name: str, rtype: str = "A", *options: str) -> str:

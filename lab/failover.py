@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from toolkit import cluster, hosts, webclient
-from toolkit.drill import Load, wait_for
-from toolkit.inventory import Host, Inventory
-from toolkit.report import Result, service_gap, summarize
+from lab import cluster, hosts, webclient
+from lab.drill import Load, wait_for
+from lab.inventory import Host, Inventory
+from lab.report import Result, service_gap, summarize
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the lab, every Molecule scenario, and any inventory of real hosts.
 A topology declares the groups its tests run over in its own conftest.py:
 
     # tests/web_farm/conftest.py
-    from toolkit.pytest_plugin import group_fixtures
+    from lab.pytest_plugin import group_fixtures
     web_node, web_nodes = group_fixtures("web_farm", "web_node")
 
 `web_node` then runs a test once per host of the group (ids are host names),
@@ -20,7 +20,7 @@ Drills (tests marked `drill`) hand their figures to `drill_record`:
 
 and when any drill ran, the session ends with one table of every drill
 (figures, and pass / FAIL / MISS from its outcome and its target), written
-also as report.json and report.html (toolkit/drill_report.py) under
+also as report.json and report.html (lab/drill_report.py) under
 artifacts/drill/ (the lab) or artifacts/drill/<inventory>/ (any other
 inventory: a Molecule scenario's is molecule-<name>). The last line printed
 is the link to the page. --drill-enforce-targets (make drill) fails the run
@@ -41,8 +41,8 @@ from typing import Any
 import pytest
 import testinfra
 
-from toolkit import drill_report
-from toolkit.inventory import LAB_INVENTORY, ROOT, Host, Inventory
+from lab import drill_report
+from lab.inventory import LAB_INVENTORY, ROOT, Host, Inventory
 
 # testinfra runs ansible-inventory from PATH: use the one beside this Python.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])

@@ -1,7 +1,7 @@
 """The farm's picture, drawn from an inventory: a graphviz graph of every
 topology's hosts with their addresses, the VIPs and what talks to what.
 
-    python -m toolkit.diagram [INVENTORY] [--svg OUT]   (make diagram)
+    python -m lab.diagram [INVENTORY] [--svg OUT]   (make diagram)
 
 Without --svg it prints the DOT text; with it, Debian's graphviz (`dot`)
 renders it. Nothing is read from the hosts: the inventory alone.
@@ -15,21 +15,13 @@ import subprocess
 import sys
 from collections.abc import Iterable
 
-from toolkit.inventory import Host, Inventory
+from lab import registry
+from lab.inventory import Host, Inventory
 
-# Topology groups in drawing order, with what each is.
-TOPOLOGIES = {
-    "clients": "clients",
-    "rr_dns": "rr_dns: round-robin DNS (BIND)",
-    "nlb": "nlb: balancers (HAProxy, keepalived VRRP)",
-    "web_farm": "web_farm: web nodes (nginx, session app)",
-    "active_passive": "active_passive: cluster (Pacemaker, Corosync)",
-    "sessions": "sessions: session store (Redis)",
-    "content": "content: content master (lsyncd)",
-    "monitor": "monitor: farm monitor",
-}
-COLOURS = {"clients": "#f3f3f3", "rr_dns": "#eaf4ea", "nlb": "#e8f0fb", "web_farm": "#fdf3e3",
-           "active_passive": "#f6e9f3", "sessions": "#fbeaea", "content": "#eef7f7", "monitor": "#f1eefb"}
+# Each inventory group, in drawing order, with what it is and its colour:
+# the registry's (topologies.yml, diagram).
+TOPOLOGIES = {d["group"]: d["label"] for d in registry.load()["diagram"]}
+COLOURS = {d["group"]: d["colour"] for d in registry.load()["diagram"]}
 
 
 def _id(text: str) -> str:

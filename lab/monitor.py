@@ -21,12 +21,12 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from toolkit import hosts
-from toolkit.inventory import Host, Inventory
+from lab import hosts, registry
+from lab.inventory import Host, Inventory
 
 # The row of an inventory host in each panel, by its key (see the app's
-# Reading.key): web nodes, balancers, name servers, cluster nodes.
-HOST_KEYS = ("web_farm/{}", "nlb/{}", "rr_dns/{}", "active_passive/node/{}")
+# Reading.key): the registry's host_key of each panel that has one.
+HOST_KEYS = tuple(registry.host_keys())
 
 
 def of(inventory: Inventory) -> Host | None:

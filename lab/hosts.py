@@ -11,7 +11,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from toolkit.inventory import Host
+from lab.inventory import Host
 
 
 @dataclass(frozen=True)

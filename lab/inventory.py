@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import host_address
 
-from webfarm_inventory import host_address
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 LAB_INVENTORY = ROOT / "inventories" / "lab"
 
 
@@ -43,7 +42,7 @@ class Host:
 
     @property
     def address(self) -> str:
-        """The host's address, by the plays' own rule (filter_plugins/webfarm_inventory.py)."""
+        """The host's address, by the plays' own rule (module_utils/webfarm/addresses.py)."""
         return host_address(self.name, self.vars)
 
     @property

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.loadgen import OUTCOMES
+from lab.loadgen import OUTCOMES
 
 
 @dataclass(frozen=True)

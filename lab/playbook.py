@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from toolkit.inventory import ROOT
+from lab.inventory import ROOT
 
 BIN = os.path.dirname(sys.executable)
 
@@ -148,9 +148,9 @@ def recap(stdout: str) -> dict[str, dict[str, int]]:
 
 
 def main(argv: list[str]) -> int:
-    """python -m toolkit.playbook changed LOG: the sum of changed= in LOG's PLAY RECAP."""
+    """python -m lab.playbook changed LOG: the sum of changed= in LOG's PLAY RECAP."""
     if len(argv) != 3 or argv[1] != "changed":
-        print("usage: python -m toolkit.playbook changed LOG", file=sys.stderr)
+        print("usage: python -m lab.playbook changed LOG", file=sys.stderr)
         return 2
     with open(argv[2], encoding="utf-8", errors="replace") as fh:
         print(sum(counts.get("changed", 0) for counts in recap(fh.read()).values()))

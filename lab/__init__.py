@@ -1,4 +1,5 @@
-"""webfarm's test toolkit, shared by the lab, Molecule and the drills.
+"""webfarm's lab package: what `make lab`, the tests, the drills and the
+benchmarks share to read an inventory and drive its hosts.
 
 inventory      read an Ansible inventory (lab, Molecule scenario or production)
 hosts          crash, stop, start, cut off, partition and reconnect lab hosts
@@ -17,10 +18,3 @@ webclient      curl from the client, and wrk runs
 monitor        the farm monitor's JSON state: one source for a host's state
 browser        Debian's chromium driven by Selenium, talking to the lab only
 """
-import sys
-from pathlib import Path
-
-# The toolkit shares the plays' inventory rules (filter_plugins/).
-_FILTERS = str(Path(__file__).resolve().parents[2] / "filter_plugins")
-if _FILTERS not in sys.path:
-    sys.path.append(_FILTERS)

@@ -12,9 +12,9 @@ import csv
 import io
 from collections.abc import Sequence
 
-from toolkit import hosts, vip
-from toolkit.drill import wait_for
-from toolkit.inventory import Host
+from lab import hosts, vip
+from lab.drill import wait_for
+from lab.inventory import Host
 
 _CLIENT = """
 import socket, sys

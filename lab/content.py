@@ -22,8 +22,8 @@ import shlex
 import subprocess
 import time
 
-from toolkit import hosts
-from toolkit.inventory import Host
+from lab import hosts
+from lab.inventory import Host
 
 # The content master's push guard (roles/content_sync).
 PUSH = "/usr/local/sbin/webfarm-content-push"

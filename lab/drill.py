@@ -17,9 +17,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from toolkit.hosts import docker
-from toolkit.inventory import Host
-from toolkit.report import Result
+from lab.hosts import docker
+from lab.inventory import Host
+from lab.report import Result
 
 LOADGEN = Path(__file__).with_name("loadgen.py")
 

@@ -1,6 +1,6 @@
 """The lab's status table: host, role, address, URL, state.
 
-    python -m toolkit.status [-i INVENTORY]
+    python -m lab.status [-i INVENTORY]
 
 State is the container's; for a host the farm monitor watches, the
 monitor's row for it (one source for what a host's state is: the table and
@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib.util
+import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from toolkit import hosts, monitor
-from toolkit.inventory import ROOT, Host, Inventory
-from toolkit.report import table
+from lab import hosts, monitor, registry
+from lab.inventory import Host, Inventory
+from lab.report import table
 
 
 @dataclass(frozen=True)
@@ -58,35 +57,25 @@ def http_role(title: str, port_var: str, health_var: str) -> Role:
     return Role(title, url, probe)
 
 
-def _status_modules(root: Path = ROOT) -> list[Any]:
-    """Each topology's tests/<topology>/status.py, loaded once."""
-    modules = []
-    for path in sorted(root.glob("tests/*/status.py")):
-        if path.parent.name == "toolkit":
-            continue
-        name = f"webfarm_status_{path.parent.name}"
-        if name not in sys.modules:
-            spec = importlib.util.spec_from_file_location(name, path)
-            assert spec and spec.loader
-            module = sys.modules[name] = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-        modules.append(sys.modules[name])
-    return modules
+def _status_modules() -> list[Any]:
+    """tests/<topology>/status.py of each topology whose registry entry says
+    `status: true`, imported by name (tests.<topology>.status)."""
+    return [importlib.import_module(f"tests.{t['name']}.status") for t in registry.topologies() if t["status"]]
 
 
-def topology_roles(root: Path = ROOT) -> dict[str, Role]:
+def topology_roles() -> dict[str, Role]:
     """Inventory group -> Role: the clients, plus what each topology declares
     in tests/<topology>/status.py (a ROLES mapping)."""
     roles = {"clients": Role("client")}
-    for module in _status_modules(root):
+    for module in _status_modules():
         roles.update(module.ROLES)
     return roles
 
 
-def topology_notes(inv: Inventory, root: Path = ROOT) -> list[str]:
+def topology_notes(inv: Inventory) -> list[str]:
     """Lines a topology adds under the table (its status.py's notes(inventory)):
     where to look beyond the hosts, such as virtual IPs."""
-    return [line for module in _status_modules(root) if hasattr(module, "notes") for line in module.notes(inv)]
+    return [line for module in _status_modules() if hasattr(module, "notes") for line in module.notes(inv)]
 
 
 def role_of(host: Host, roles: dict[str, Role]) -> Role:

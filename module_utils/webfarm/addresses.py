@@ -1,0 +1,61 @@
+"""A host's address and ports: one rule for the plays, the filters and the lab.
+
+A host's address is its ``webfarm_address``, else its ``ansible_host`` when
+that is an IPv4 address. Pure functions; bad input raises ValueError naming
+the host and the variable (the filters turn it into AnsibleFilterError).
+"""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+ADDRESS_VAR = "webfarm_address"
+
+
+def unusable(addr: ipaddress.IPv4Address) -> bool:
+    return addr.is_unspecified or addr.is_loopback or addr.is_multicast or addr == ipaddress.IPv4Address("255.255.255.255")
+
+
+def host_address(name: str, hvars: Mapping[str, Any], address_var: str = ADDRESS_VAR) -> str:
+    """The address of host ``name``: ``address_var``, else an IPv4 ``ansible_host``.
+
+    Raises ValueError (with the host and variable named) when neither gives a
+    usable IPv4 address. The plays and the lab package both use this rule.
+    """
+    raw = hvars.get(address_var)
+    if raw in (None, ""):
+        fallback = hvars.get("ansible_host")
+        try:
+            addr = ipaddress.IPv4Address(str(fallback))
+        except ValueError:
+            raise ValueError(
+                f"host '{name}' has no {address_var}, and its ansible_host {fallback!r} is not an IPv4 address: "
+                f"set {address_var} for '{name}' in the inventory"
+            ) from None
+    else:
+        try:
+            addr = ipaddress.IPv4Address(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"host '{name}': {address_var} {raw!r} is not a valid IPv4 address") from None
+    if unusable(addr):
+        raise ValueError(
+            f"host '{name}': {address_var} {str(addr)!r} cannot be a node address (unspecified, loopback, multicast or broadcast)"
+        )
+    return str(addr)
+
+
+def host_port(name: str, hvars: Mapping[str, Any], port_var: str, default_port: int | None) -> int:
+    """The port of host ``name``: its ``port_var``, else default_port (1-65535; ValueError naming both otherwise)."""
+    raw = hvars.get(port_var, default_port)
+    if raw is None:
+        raise ValueError(f"host '{name}' has no {port_var} and no default port was given")
+    if isinstance(raw, bool):
+        raise ValueError(f"host '{name}': {port_var} {raw!r} is not a port number")
+    try:
+        port = int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"host '{name}': {port_var} {raw!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise ValueError(f"host '{name}': {port_var} {port} is outside 1-65535")
+    return port
