@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help setup lab lab-check lab-status lab-down clean drill test lint unit docs diagram bench bench-converge bench-rr-dns bench-nlb bench-active-passive bench-content lab-cluster4
+.PHONY: help setup collection lab lab-check lab-status lab-down clean drill test lint unit docs diagram bench bench-converge bench-rr-dns bench-nlb bench-active-passive bench-content lab-cluster4
 
 help: ## show the targets
 	@awk -F':.*## ' '/^[a-z0-9-]+:.*## /{printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +41,10 @@ lint: ## yamllint, ruff and ansible-lint only
 unit: ## unit tests of the plugins and the lab package only
 	scripts/setup venv
 	.venv/bin/pytest -n auto tests/unit
+
+collection: ## build the webfarm.cluster collection: artifacts/collection/webfarm-cluster-VERSION.tar.gz
+	scripts/setup venv
+	scripts/collection
 
 docs: ## regenerate the variable tables in the role READMEs
 	scripts/setup venv

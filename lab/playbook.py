@@ -20,7 +20,7 @@ from lab.inventory import ROOT
 BIN = os.path.dirname(sys.executable)
 
 
-def _env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def ansible_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment with the project's Ansible settings, no
     colours, this venv's tools first; extra adds to or overrides it."""
     return {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
@@ -47,7 +47,7 @@ def run_playbook(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[
         argv.append("--check")
     if diff:
         argv.append("--diff")
-    env = _env(env)
+    env = ansible_env(env)
     if until is None:
         return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     return _run_until(argv, env, timeout, until)
@@ -90,7 +90,7 @@ def run_module(inventory: str | os.PathLike[str], host: str, module: str, args: 
     one host as the playbooks reach it (the project's library, become as the
     inventory says); never raises on failure."""
     argv = [os.path.join(BIN, "ansible"), "-i", str(inventory), host, "-m", module, "-a", json.dumps(dict(args))]
-    return subprocess.run(argv, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(argv, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=timeout)
 
 
 def converge(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], playbook: str,

@@ -21,7 +21,7 @@ def test_a_set_named_refuses_is_put_back_whole_and_named_keeps_serving(client, z
     # A valid options file, and a zone configuration naming a zone file that is not there.
     broken_local = before[LOCAL].replace(f'file "/var/lib/bind/db.{zone.name}"', 'file "/var/lib/bind/db.webfarm-missing"', 1)
     assert broken_local != before[LOCAL]
-    out = run_module(inventory.source, primary.name, "webfarm_config_set", {
+    out = run_module(inventory.source, primary.name, "webfarm.cluster.webfarm_config_set", {
         "files": [{"path": OPTIONS, "content": before[OPTIONS] + "// changed with the set\n"},
                   {"path": LOCAL, "content": broken_local}],
         "check": ["named-checkconf", "-z", "/etc/bind/named.conf"]})

@@ -67,8 +67,8 @@ def test_roles_state_the_releases_they_support(role):
 PLUGIN_FILES = sorted(str(p.relative_to(ROOT)) for d in ("filter_plugins", "library") for p in (ROOT / d).glob("*.py"))
 @pytest.mark.parametrize("path", PLUGIN_FILES)
 def test_plugin_files_cannot_shadow_a_package(path):
-    """filter_plugins/ and library/ are on the tests' import path: a
-    library/redis.py would hide the real redis package."""
+    """One prefix for every plugin file: a grep finds them all, and none can
+    be taken for a real package (a library/redis.py)."""
     assert path.split("/")[-1].startswith("webfarm_"), f"{path}: name plugin files webfarm_<concern>.py"
 
 
