@@ -19,8 +19,8 @@ FIRST_CHANGES = ("Create the drop-in directory of Redis's unit", "Install the we
 # this machine, which may have loopback only).
 # The first task past the checks, for the store and for a web node: a run
 # that reaches it passed every check, and stops there.
-STORE_PACKAGES = "Find the store's packages that are not installed yet"
-NODE_PACKAGES = "Find the web node packages that are not installed yet"
+STORE_PACKAGES = "Find which packages are missing for the session store"
+NODE_PACKAGES = "Find which packages are missing for the web node"
 STORE = {"session_store_address": "10.213.0.61", "session_store_network": "10.213.0.0/24"}
 
 

@@ -44,7 +44,7 @@ BALANCERS = {"lb_keepalived_interface": "eth0", "lb_keepalived_network": "198.51
     ("rr_dns.yml", "Install BIND"),
     ("nlb.yml", "Give HAProxy's unit its file limit"),
     ("active_passive.yml", "Install the web node packages"),
-    ("monitor.yml", "Find the monitor's packages that are not installed yet"),
+    ("monitor.yml", "Find which packages are missing for the farm monitor"),
 ])
 def test_the_example_passes_every_check(playbook, first_change):
     # Past the checks, the play reaches its first task that changes a host
@@ -65,8 +65,8 @@ def test_the_example_passes_every_check(playbook, first_change):
     ("web_farm.yml", "session_store_password", "Create the drop-in directory of Redis's unit"),
     # The monitor's settings are checked first by every topology playbook.
     ("nlb.yml", "farm_monitor_stats_password", "Give HAProxy's unit its file limit"),
-    ("monitor.yml", "farm_monitor_ssh_private_key", "Find the monitor's packages that are not installed yet"),
-    ("monitor.yml", "farm_monitor_page_users", "Find the monitor's packages that are not installed yet"),
+    ("monitor.yml", "farm_monitor_ssh_private_key", "Find which packages are missing for the farm monitor"),
+    ("monitor.yml", "farm_monitor_page_users", "Find which packages are missing for the farm monitor"),
 ])
 def test_the_placeholder_secrets_are_refused_by_name(playbook, secret, first_change):
     # Every other secret given: only this placeholder is left to stop the play.
