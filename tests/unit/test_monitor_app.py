@@ -1,4 +1,4 @@
-"""The farm monitor (roles/farm_monitor/files/webfarm_monitor.py): its
+"""The farm monitor (the package roles/farm_monitor/files/webfarm_monitor/): its
 readers of HAProxy's stats, crm_mon and Redis INFO, the state it keeps
 (changes become events, stale readings turn unknown), its WSGI answers and
 its configuration check. Sources it cannot reach are tried on loopback only."""
@@ -12,7 +12,15 @@ import pytest
 from ansible_collections.webfarm.cluster.plugins.filter.webfarm_monitor import webfarm_monitor_panels
 from wsgi import wsgi_call
 
-from roles.farm_monitor.files import webfarm_monitor as m
+from roles.farm_monitor.files.webfarm_monitor.config import ConfigError, check_config, load_config, main
+from roles.farm_monitor.files.webfarm_monitor.farm import Farm
+from roles.farm_monitor.files.webfarm_monitor.probes.active_passive import cluster, merge_views, parse_crm_mon
+from roles.farm_monitor.files.webfarm_monitor.probes.nlb import backend_view, balancer, parse_stats_csv, server_state
+from roles.farm_monitor.files.webfarm_monitor.probes.rr_dns import dns_server
+from roles.farm_monitor.files.webfarm_monitor.probes.sessions import store_reading
+from roles.farm_monitor.files.webfarm_monitor.probes.web_farm import content_push, content_reading, web_node
+from roles.farm_monitor.files.webfarm_monitor.readings import Reading
+from roles.farm_monitor.files.webfarm_monitor.web import Monitor
 
 # The page's panels as the role renders them: the registry's (topologies.yml).
 PANELS = webfarm_monitor_panels()
@@ -59,21 +67,21 @@ def closed_port() -> int:
 
 
 def test_stats_csv_gives_each_server_in_each_backend():
-    view = m.backend_view(m.parse_stats_csv(STATS), ["web1", "web2", "web3"])
+    view = backend_view(parse_stats_csv(STATS), ["web1", "web2", "web3"])
     assert view == {"web1": {"www": "UP", "sticky": "UP"}, "web2": {"www": "DOWN", "sticky": "MAINT"}, "web3": {}}
-    assert m.server_state(view["web1"]) == ("up", "UP in all 2 backends")
-    assert m.server_state(view["web2"]) == ("degraded", "UP in 0/2 backends, 1 in maintenance")
-    assert m.server_state({"www": "DOWN"}) == ("down", "DOWN in all 1 backends")
-    assert m.server_state(view["web3"])[0] == "unknown"
+    assert server_state(view["web1"]) == ("up", "UP in all 2 backends")
+    assert server_state(view["web2"]) == ("degraded", "UP in 0/2 backends, 1 in maintenance")
+    assert server_state({"www": "DOWN"}) == ("down", "DOWN in all 1 backends")
+    assert server_state(view["web3"])[0] == "unknown"
 
 
 def test_something_that_is_not_stats_csv_is_refused():
     with pytest.raises(ValueError, match="not HAProxy stats CSV"):
-        m.parse_stats_csv("<html>login</html>")
+        parse_stats_csv("<html>login</html>")
 
 
 def test_crm_mon_gives_nodes_groups_and_where_they_run():
-    quorate, readings = m.parse_crm_mon(CRM, ["webfarm-web", "webfarm-store", "webfarm-gone"])
+    quorate, readings = parse_crm_mon(CRM, ["webfarm-web", "webfarm-store", "webfarm-gone"])
     by = {r.name: r for r in readings}
     assert quorate
     assert by["node1"].state == "up" and by["node1"].detail == "online; runs webfarm-web"
@@ -88,13 +96,13 @@ def test_a_cluster_nobody_can_be_asked_about_is_unknown_not_up(tmp_path):
     cfg = {"nodes": [{"name": "node1", "address": "127.0.0.1"}], "groups": ["webfarm-web"]}
     ssh = {"user": "nobody", "key": str(tmp_path / "no-key"), "known_hosts": str(tmp_path / "kh"),
            "control_dir": str(tmp_path)}
-    readings = m.cluster(cfg, ssh, timeout=0.5)
+    readings = cluster(cfg, ssh, timeout=0.5)
     assert {r.name: r.state for r in readings} == {"node1": "unknown", "webfarm-web": "unknown"}
 
 
 def test_a_web_node_that_does_not_answer_is_down():
     node = dict(CFG["targets"]["web_farm"]["nodes"][0], port=closed_port())
-    r = m.web_node(node, timeout=0.3)
+    r = web_node(node, timeout=0.3)
     assert r.state == "down" and "no answer" in r.detail
 
 
@@ -106,32 +114,32 @@ def udp_port_nobody_answers() -> int:
 
 def test_a_name_server_that_does_not_answer_is_down():
     server = {"name": "dns1", "address": "127.0.0.1", "port": udp_port_nobody_answers()}
-    r = m.dns_server(server, ["www.webfarm.test"], timeout=0.3)
+    r = dns_server(server, ["www.webfarm.test"], timeout=0.3)
     assert r.state == "down" and "no answer" in r.detail
 
 
 def test_the_store_row_says_its_role_and_persistence():
-    ok = m.store_reading("s", {"role": "master", "aof_enabled": 1, "aof_last_write_status": "ok"}, 0.001)
+    ok = store_reading("s", {"role": "master", "aof_enabled": 1, "aof_last_write_status": "ok"}, 0.001)
     assert ok.state == "up" and ok.detail == "master, append-only file"
-    failing = m.store_reading("s", {"role": "master", "aof_enabled": 1, "aof_last_write_status": "err"}, 0.001)
+    failing = store_reading("s", {"role": "master", "aof_enabled": 1, "aof_last_write_status": "err"}, 0.001)
     assert failing.state == "degraded" and "aof_last_write_status failing" in failing.detail
 
 
 def test_the_content_push_row_says_running_held_or_stopped():
-    up = m.content_reading("content1", {"service": "active", "nodes": ["web1", "web2"], "holds": []})
+    up = content_reading("content1", {"service": "active", "nodes": ["web1", "web2"], "holds": []})
     assert (up.state, up.key, up.detail) == ("up", "web_farm/content/content1", "pushing to 2 nodes")
     why = "the published tree /srv/c has no marker .webfarm-content-root"
-    held = m.content_reading("content1", {"service": "active", "nodes": ["web1", "web2", "web3"], "holds": [
+    held = content_reading("content1", {"service": "active", "nodes": ["web1", "web2", "web3"], "holds": [
         {"node": "web1", "reason": why, "since": 900.0}, {"node": "web2", "reason": why, "since": 901.0}]})
     assert held.state == "degraded" and held.since == 900.0
     assert held.detail == f"push held to 2 of 3 nodes (web1, web2: {why})"
-    stopped = m.content_reading("content1", {"service": "failed", "nodes": ["web1"], "holds": []})
+    stopped = content_reading("content1", {"service": "failed", "nodes": ["web1"], "holds": []})
     assert stopped.state == "down" and "failed" in stopped.detail
 
 
 def test_a_content_master_nobody_can_ask_is_unknown_not_up(tmp_path):
     ssh = {"user": "u", "key": str(tmp_path / "none"), "known_hosts": str(tmp_path / "kh"), "control_dir": str(tmp_path)}
-    r = m.content_push({"name": "content1", "address": "127.0.0.1"}, ssh, timeout=0.5)
+    r = content_push({"name": "content1", "address": "127.0.0.1"}, ssh, timeout=0.5)
     assert r.state == "unknown" and "state unreadable" in r.detail
 
 
@@ -144,12 +152,12 @@ class Clock:
 
 
 def reading(state, value=None, kind="node", name="web1"):
-    return m.Reading(f"web_farm/{name}", "web_farm", name, kind, state, "d", value)
+    return Reading(f"web_farm/{name}", "web_farm", name, kind, state, "d", value)
 
 
 def test_changes_become_events_and_since_moves_only_on_a_change():
     clock = Clock()
-    farm = m.Farm(history=3, stale_after=10, clock=clock)
+    farm = Farm(history=3, stale_after=10, clock=clock)
     farm.update([reading("up")])
     clock.t += 1
     farm.update([reading("up")])
@@ -166,7 +174,7 @@ def test_changes_become_events_and_since_moves_only_on_a_change():
 
 def test_a_vip_moving_a_record_withdrawn_and_a_failover_are_events():
     clock = Clock()
-    farm = m.Farm(history=10, stale_after=10, clock=clock)
+    farm = Farm(history=10, stale_after=10, clock=clock)
     farm.update([reading("up", "lb1", "vip", "VIP 10.0.0.1"), reading("up", json.dumps({"www": ["a", "b"]}), "dns", "dns1"),
                  reading("up", "node1", "group", "webfarm-web")])
     farm.update([reading("up", "lb2", "vip", "VIP 10.0.0.1"), reading("up", json.dumps({"www": ["a"]}), "dns", "dns1"),
@@ -179,7 +187,7 @@ def test_a_vip_moving_a_record_withdrawn_and_a_failover_are_events():
 
 def test_a_reading_gone_stale_shows_unknown_never_up():
     clock = Clock()
-    farm = m.Farm(history=10, stale_after=5, clock=clock)
+    farm = Farm(history=10, stale_after=5, clock=clock)
     farm.update([reading("up")])
     clock.t += 6
     row = farm.snapshot(PANELS[:1])["panels"][0]["rows"][0]
@@ -191,7 +199,7 @@ def call(app, path="/", method="GET"):
 
 
 def test_the_page_and_the_json_answer():
-    app = m.Monitor(CFG, start=False)
+    app = Monitor(CFG, start=False)
     app.farm.update([reading("down")])
     status, headers, body = call(app, "/")
     assert status == "200 OK" and headers["Content-Type"].startswith("text/html") and b"api/state" in body
@@ -218,20 +226,20 @@ def test_the_page_and_the_json_answer():
 def test_a_bad_configuration_is_refused_naming_the_value(tmp_path, change, message):
     path = tmp_path / "monitor.json"
     path.write_text(json.dumps({**CFG, **change}))
-    with pytest.raises(m.ConfigError, match=message.replace("(", r"\(")):
-        m.load_config(str(path))
-    assert m.main(["webfarm_monitor.py", "--check-config", str(path)]) == 1
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        load_config(str(path))
+    assert main(["webfarm_monitor.py", "--check-config", str(path)]) == 1
 
 
 def test_a_good_configuration_passes_the_check(tmp_path):
     path = tmp_path / "monitor.json"
     path.write_text(json.dumps(CFG))
-    assert m.main(["webfarm_monitor.py", "--check-config", str(path)]) == 0
+    assert main(["webfarm_monitor.py", "--check-config", str(path)]) == 0
 
 
 def test_a_move_is_told_even_with_a_down_reading_between():
     clock = Clock()
-    farm = m.Farm(history=10, stale_after=10, clock=clock)
+    farm = Farm(history=10, stale_after=10, clock=clock)
     farm.update([reading("up", "lb1", "vip", "VIP 10.0.0.1"), reading("up", "node1", "group", "webfarm-web")])
     farm.update([reading("down", None, "vip", "VIP 10.0.0.1"), reading("down", None, "group", "webfarm-web")])
     farm.update([reading("up", "lb2", "vip", "VIP 10.0.0.1"), reading("up", "node2", "group", "webfarm-web")])
@@ -240,13 +248,13 @@ def test_a_move_is_told_even_with_a_down_reading_between():
 
 
 def test_a_cluster_view_without_quorum_is_never_up():
-    _, readings = m.parse_crm_mon(CRM, ["webfarm-web"])
-    expected = [m.Reading(r.key, r.topology, r.name, r.kind, "unknown") for r in readings]
-    merged = {r.name: r for r in m.merge_views([(False, "node1", readings)], [], expected)}
+    _, readings = parse_crm_mon(CRM, ["webfarm-web"])
+    expected = [Reading(r.key, r.topology, r.name, r.kind, "unknown") for r in readings]
+    merged = {r.name: r for r in merge_views([(False, "node1", readings)], [], expected)}
     assert merged["node1"].state == "degraded" and "no quorum" in merged["node1"].detail
     assert merged["webfarm-web"].state == "degraded"
     assert merged["node3"].state == "down"
-    assert {r.state for r in m.merge_views([], ["node1: refused"], expected)} == {"unknown"}
+    assert {r.state for r in merge_views([], ["node1: refused"], expected)} == {"unknown"}
 
 
 def test_every_promised_row_shows_before_its_first_reading():
@@ -254,7 +262,7 @@ def test_every_promised_row_shows_before_its_first_reading():
                                                                         "stats_port": 1}],
                                                       "vips": ["10.0.0.1"], "port": 80, "balancer_path": "/b"},
                               "sessions": {"stores": [{"name": "store1", "address": "127.0.0.1", "port": 1}]}}}
-    snap = m.Monitor(cfg, start=False).farm.snapshot(cfg["panels"])
+    snap = Monitor(cfg, start=False).farm.snapshot(cfg["panels"])
     states = {r["key"]: r["state"] for p in snap["panels"] for r in p["rows"]}
     assert states == {"web_farm/web1": "unknown", "nlb/lb1": "unknown", "nlb/lb1/web1": "unknown",
                       "nlb/vip/10.0.0.1": "unknown", "sessions/store1": "unknown"}
@@ -277,14 +285,14 @@ def test_stats_that_refuse_the_monitor_are_unknown_not_down():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         lb = {"name": "lb1", "address": "127.0.0.1", "stats_port": server.server_address[1]}
-        readings = m.balancer(lb, ["web1"], ("webfarm-monitor", "wrong"), timeout=1)
+        readings = balancer(lb, ["web1"], ("webfarm-monitor", "wrong"), timeout=1)
     finally:
         server.shutdown()
     assert [r.state for r in readings] == ["unknown", "unknown"] and "refused" in readings[0].detail
 
 
 def test_page_users_want_a_login_for_the_page_and_the_state_but_not_for_health():
-    app = m.Monitor({**CFG, "page_users": [{"user": "viewer", "password": "a-long-password"}]}, start=False)
+    app = Monitor({**CFG, "page_users": [{"user": "viewer", "password": "a-long-password"}]}, start=False)
     good = "Basic " + base64.b64encode(b"viewer:a-long-password").decode()
     bad = "Basic " + base64.b64encode(b"viewer:wrong").decode()
     for path in ("/", "/api/state"):
@@ -300,5 +308,14 @@ def test_page_users_want_a_login_for_the_page_and_the_state_but_not_for_health()
 def test_page_users_without_a_password_are_refused(tmp_path):
     path = tmp_path / "monitor.json"
     path.write_text(json.dumps({**CFG, "page_users": [{"user": "viewer"}]}))
-    with pytest.raises(m.ConfigError, match="page_users"):
-        m.load_config(str(path))
+    with pytest.raises(ConfigError, match="page_users"):
+        load_config(str(path))
+
+
+def test_a_configuration_without_its_panels_is_refused():
+    """The page's panels and titles come from the role (the registry's):
+    a configuration without them names what is missing."""
+    with pytest.raises(ConfigError, match="panels"):
+        check_config({k: v for k, v in CFG.items() if k != "panels"})
+    with pytest.raises(ConfigError, match="unknown topology web_farm"):
+        check_config({**CFG, "panels": [p for p in PANELS if p["name"] != "web_farm"]})

@@ -1,0 +1,76 @@
+"""The monitor's configuration (JSON, written by the role): read and checked."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+CONFIG_ENV = "WEBFARM_MONITOR_CONFIG"
+DEFAULT_CONFIG = "/etc/webfarm/monitor.json"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or wrong; the message names it."""
+
+
+def load_config(path: str) -> dict[str, Any]:
+    """Read and check the JSON configuration."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            cfg = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path}: cannot read a JSON object: {e}") from None
+    return check_config(cfg)
+
+
+def check_config(cfg: Any) -> dict[str, Any]:
+    if not isinstance(cfg, dict):
+        raise ConfigError("expected a JSON object")
+    interval = cfg.get("interval")
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0.5:
+        raise ConfigError(f"interval {interval!r}: must be 0.5 seconds or more")
+    timeout = cfg.get("timeout")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 10:
+        raise ConfigError(f"timeout {timeout!r}: must be more than 0 and at most 10 seconds")
+    history = cfg.get("history")
+    if isinstance(history, bool) or not isinstance(history, int) or history < 1:
+        raise ConfigError(f"history {history!r}: must be a positive integer")
+    targets = cfg.get("targets")
+    if not isinstance(targets, dict):
+        raise ConfigError("targets: must be a mapping of topology to its sources")
+    # The page's panels, in order, with their titles (the project's
+    # registry, topologies.yml, through the role): one per target.
+    panels = cfg.get("panels")
+    if not isinstance(panels, list) or any(not isinstance(p, dict) or not p.get("name") or not p.get("title")
+                                           for p in panels):
+        raise ConfigError("panels: must be a list of {name, title}, in page order")
+    unknown = sorted(set(targets) - {p["name"] for p in panels})
+    if unknown:
+        raise ConfigError(f"targets: unknown topology {', '.join(unknown)} "
+                          f"(the panels: {', '.join(p['name'] for p in panels)})")
+    users = cfg.get("page_users", [])
+    if not isinstance(users, list) or any(
+            not isinstance(u, dict) or not u.get("user") or ":" in str(u["user"]) or not u.get("password")
+            for u in users):
+        raise ConfigError("page_users: must be a list of {user, password} (a user without ':')")
+    if "active_passive" in targets or (targets.get("web_farm") or {}).get("content"):
+        ssh = cfg.get("ssh") or {}
+        for key in ("user", "key", "known_hosts"):
+            if not ssh.get(key):
+                raise ConfigError(f"ssh.{key}: the cluster's status and the content push are read over SSH and need it")
+    return cfg
+
+
+
+def main(argv: list[str]) -> int:
+    """python3 -m webfarm_monitor --check-config FILE (the role's check
+    before a new configuration goes live)."""
+    if len(argv) == 3 and argv[1] == "--check-config":
+        try:
+            load_config(argv[2])
+        except ConfigError as e:
+            print(f"webfarm-monitor: {e}", file=sys.stderr)
+            return 1
+        return 0
+    print("usage: python3 -m webfarm_monitor --check-config FILE", file=sys.stderr)
+    return 2
