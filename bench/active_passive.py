@@ -37,10 +37,10 @@ def main() -> int:
     service = failover.Service.of(inv)
     rows, missed = [], 0
     first = service.nodes[0]
-    winner = str(first.var("ha_cluster_fence_winner") or first.name)
+    winner = str(first.var("pacemaker_cluster_fence_winner") or first.name)
     loser = next(n.name for n in service.nodes if n.name != winner)
     # The crash and the partition on each side: fencing the winner waits
-    # ha_cluster_fence_delay, so its crash costs that much more.
+    # pacemaker_cluster_fence_delay, so its crash costs that much more.
     drills = [("clean stop", TARGETS["clean stop"], None, "clean stop"),
               ("crash", TARGETS["crash"], winner, f"crash of {winner} (the winner: fencing it waits)"),
               ("crash", TARGETS["crash"], loser, f"crash of {loser}"),

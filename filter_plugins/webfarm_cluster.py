@@ -1,8 +1,8 @@
-"""webfarm cluster filters: a Pacemaker cluster's resources from the ha_cluster role's variables.
+"""webfarm cluster filters: a Pacemaker cluster's resources from the pacemaker_cluster role's variables.
 
-``webfarm_cluster_services`` turns ``ha_cluster_services`` into resource
+``webfarm_cluster_services`` turns ``pacemaker_cluster_services`` into resource
 groups (disk, virtual IP, service, network name, in that order) and
-``webfarm_cluster_fencing`` turns ``ha_cluster_fence_devices`` into stonith
+``webfarm_cluster_fencing`` turns ``pacemaker_cluster_fence_devices`` into stonith
 resources and the constraints that keep each device off the node it fences.
 Both return the data library/webfarm_pacemaker_cib.py takes, and refuse bad
 input with an AnsibleFilterError that names the variable and the entry.
@@ -17,8 +17,8 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 from ansible_collections.webfarm.cluster.plugins.module_utils.paths import normal_path, webfarm_path_problem
 
-SERVICES = "ha_cluster_services"
-DEVICES = "ha_cluster_fence_devices"
+SERVICES = "pacemaker_cluster_services"
+DEVICES = "pacemaker_cluster_fence_devices"
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 _UNIT = re.compile(r"^[A-Za-z0-9@_.:-]+$")
@@ -106,11 +106,11 @@ def _inside(path: str, other: str) -> bool:
 
 def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequence[str],
                              options: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The resource groups for ``ha_cluster_services``.
+    """The resource groups for ``pacemaker_cluster_services``.
 
     Example::
 
-        {{ ha_cluster_services | webfarm_cluster_services('10.213.0.0/24', ['10.213.0.41', '10.213.0.42'],
+        {{ pacemaker_cluster_services | webfarm_cluster_services('10.213.0.0/24', ['10.213.0.41', '10.213.0.42'],
                                                           {'dns_zone': 'webfarm.test', ...}) }}
 
     ``network`` is the nodes' subnet (every VIP must be inside it and none may
@@ -212,8 +212,8 @@ def _dns(dns_name: Any, vip: ipaddress.IPv4Address, name: str, where: str, optio
                     "relative to the zone")
     zone = str(options.get("dns_zone") or "").lower().rstrip(".")
     if not zone or not options.get("dns_server") or not options.get("dns_keyfile"):
-        raise _fail(f"{where}: dns_name {dns_name!r} needs ha_cluster_dns_zone, ha_cluster_dns_server and "
-                    "ha_cluster_dns_key_secret (set by playbooks/active_passive.yml when the inventory has rr_dns)")
+        raise _fail(f"{where}: dns_name {dns_name!r} needs pacemaker_cluster_dns_zone, pacemaker_cluster_dns_server and "
+                    "pacemaker_cluster_dns_key_secret (set by playbooks/active_passive.yml when the inventory has rr_dns)")
     fqdn = f"{dns_name}.{zone}"
     return {"id": f"webfarm-{name}-name", "type": "dnsupdate",
             "params": {"hostname": fqdn, "ip": str(vip), "server": str(options["dns_server"]),
@@ -222,7 +222,7 @@ def _dns(dns_name: Any, vip: ipaddress.IPv4Address, name: str, where: str, optio
 
 
 def webfarm_cluster_fencing(devices: Any, nodes: Sequence[str], winner: str, delay: int) -> dict[str, list[dict[str, Any]]]:
-    """Stonith resources and their constraints for ``ha_cluster_fence_devices``.
+    """Stonith resources and their constraints for ``pacemaker_cluster_fence_devices``.
 
     Each device fences the nodes in its ``hosts`` (``pcmk_host_list``) and
     never runs on a node it fences. Devices that fence ``winner`` wait
@@ -231,9 +231,9 @@ def webfarm_cluster_fencing(devices: Any, nodes: Sequence[str], winner: str, del
     """
     nodes = [str(n) for n in nodes]
     if winner not in nodes:
-        raise _fail(f"ha_cluster_fence_winner {winner!r} is not a cluster node ({', '.join(nodes)})")
+        raise _fail(f"pacemaker_cluster_fence_winner {winner!r} is not a cluster node ({', '.join(nodes)})")
     if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= 60:
-        raise _fail(f"ha_cluster_fence_delay {delay!r} must be 0 to 60 seconds")
+        raise _fail(f"pacemaker_cluster_fence_delay {delay!r} must be 0 to 60 seconds")
     resources, constraints, covered = [], [], set()
     for name, where, dev in _named_entries(devices, DEVICES):
         agent = dev.get("agent")
@@ -263,7 +263,7 @@ def webfarm_cluster_fencing(devices: Any, nodes: Sequence[str], winner: str, del
     missing = [n for n in nodes if n not in covered]
     if missing:
         raise _fail(f"{DEVICES}: no device fences {', '.join(missing)}; every node needs one (or switch fencing off "
-                    "with ha_cluster_fencing: false and ha_cluster_fencing_disabled_acknowledged: true)")
+                    "with pacemaker_cluster_fencing: false and pacemaker_cluster_fencing_disabled_acknowledged: true)")
     return {"resources": resources, "constraints": constraints}
 
 
@@ -272,7 +272,7 @@ def webfarm_cluster_disk_of(services: Any, path: str) -> str:
     none does: which group's disk a content root lives on (both paths
     compared normalised).
 
-        {{ ha_cluster_services | webfarm_cluster_disk_of('/srv/webfarm/www') }} -> 'webfarm-web-disk'
+        {{ pacemaker_cluster_services | webfarm_cluster_disk_of('/srv/webfarm/www') }} -> 'webfarm-web-disk'
     """
     path = normal_path(path)
     for svc in _list_of_mappings(services, SERVICES):

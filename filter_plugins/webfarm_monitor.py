@@ -86,9 +86,9 @@ def _rr_dns(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, A
     first = hostvars[names[0]] if names else {}
     zone = str(_var(first, d, "dns_server_zone")).rstrip(".")
     lookups = [f"{_var(first, d, 'dns_server_service_name')}.{zone}"]
-    # The names a cluster keeps pointed at its VIP (ha_cluster's dns_name).
+    # The names a cluster keeps pointed at its VIP (pacemaker_cluster's dns_name).
     for n in groups.get("active_passive", []):
-        for svc in hostvars[n].get("ha_cluster_services") or []:
+        for svc in hostvars[n].get("pacemaker_cluster_services") or []:
             if isinstance(svc, Mapping) and svc.get("dns_name"):
                 lookups.append(f"{svc['dns_name']}.{zone}")
         break
@@ -98,7 +98,7 @@ def _rr_dns(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, A
 def _active_passive(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any],
                     groups: Mapping[str, Sequence[str]], skip: Sequence[str]) -> dict[str, Any]:
     first = hostvars[names[0]] if names else {}
-    resource_groups = [f"webfarm-{svc['name']}" for svc in first.get("ha_cluster_services") or []
+    resource_groups = [f"webfarm-{svc['name']}" for svc in first.get("pacemaker_cluster_services") or []
                        if isinstance(svc, Mapping) and svc.get("name")]
     return {"nodes": [{"name": n, "address": _address(n, hostvars[n])} for n in names], "groups": resource_groups}
 

@@ -40,7 +40,7 @@ def webfarm_path_problems(paths: Sequence[Any], allowed: Sequence[str] = ()) -> 
 
     Example::
 
-        {{ ha_cluster_fence_files | map(attribute='path') | webfarm_path_problems(['/etc/webfarm/cluster']) }}
+        {{ pacemaker_cluster_fence_files | map(attribute='path') | webfarm_path_problems(['/etc/webfarm/cluster']) }}
         -> ["'/etc/passwd' is inside /etc (/etc/passwd), a system tree ..."]
     """
     if isinstance(paths, (str, bytes)) or not isinstance(paths, Sequence):

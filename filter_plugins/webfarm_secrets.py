@@ -65,9 +65,9 @@ def webfarm_placeholders(secrets: Mapping[str, Any]) -> list[str]:
 
     Example::
 
-        {{ {'ha_cluster_corosync_authkey': ha_cluster_corosync_authkey,
-            'ha_cluster_fence_devices[].params': ha_cluster_fence_devices} | webfarm_placeholders }}
-        -> ['ha_cluster_fence_devices[0].params.password']
+        {{ {'pacemaker_cluster_corosync_authkey': pacemaker_cluster_corosync_authkey,
+            'pacemaker_cluster_fence_devices[].params': pacemaker_cluster_fence_devices} | webfarm_placeholders }}
+        -> ['pacemaker_cluster_fence_devices[0].params.password']
     """
     if not isinstance(secrets, Mapping):
         raise AnsibleFilterError("webfarm_placeholders: expects a mapping of variable names to values, "

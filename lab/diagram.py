@@ -67,7 +67,7 @@ def dot(inv: Inventory, title: str = "") -> str:
     anchor: dict[str, str] = {}
     vips: dict[str, list[tuple[str, str]]] = {
         "nlb": _vips(placed.get("nlb", []), "lb_keepalived_vips"),
-        "active_passive": _vips(placed.get("active_passive", []), "ha_cluster_services"),
+        "active_passive": _vips(placed.get("active_passive", []), "pacemaker_cluster_services"),
     }
     for group, members in placed.items():
         lines.append(f"  subgraph cluster_{group} {{")

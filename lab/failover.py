@@ -26,7 +26,7 @@ from lab.report import Result, service_gap, summarize
 
 @dataclass(frozen=True)
 class Service:
-    """The cluster's first service (ha_cluster_services[0]), read from the inventory."""
+    """The cluster's first service (pacemaker_cluster_services[0]), read from the inventory."""
 
     nodes: list[Host]
     group: str  # the resource group's id
@@ -48,7 +48,7 @@ class Service:
     def of(cls, inventory: Inventory) -> Service:
         nodes = inventory.hosts("active_passive")
         first = nodes[0]
-        svc = first.var("ha_cluster_services")[0]
+        svc = first.var("pacemaker_cluster_services")[0]
         dns = inventory.hosts("rr_dns")[:1]
         zone = str(dns[0].var("dns_server_zone") or "webfarm.test") if dns else ""
         name = svc.get("dns_name")
@@ -153,9 +153,9 @@ def _partition(service: Service, victim: Host) -> dict[str, int]:
 
 def _back_after_partition(service: Service, victim: Host, peer: Host, memo: object) -> str:
     assert isinstance(memo, dict)
-    # The winner (ha_cluster_fence_winner, else the first node) fences the other side.
+    # The winner (pacemaker_cluster_fence_winner, else the first node) fences the other side.
     first = service.nodes[0]
-    winner = str(first.var("ha_cluster_fence_winner") or first.name)
+    winner = str(first.var("pacemaker_cluster_fence_winner") or first.name)
     loser = next(n for n in service.nodes if n.name != winner)
     # Each side loses the other after corosync's token; the winner fences first.
     wait_for(lambda: cluster.fencings(service.node(winner), loser.name) > memo[loser.name], timeout=90,

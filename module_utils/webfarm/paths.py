@@ -47,7 +47,7 @@ def webfarm_path_problem(path: Any, allowed: Sequence[str] = ()) -> str:
     as a sentence to follow ``VAR = "VALUE":``.
 
     ``allowed`` names directories inside a system tree that the calling role
-    keeps for its own files (ha_cluster's ``/etc/webfarm/cluster``): a path
+    keeps for its own files (pacemaker_cluster's ``/etc/webfarm/cluster``): a path
     strictly inside one of them is not refused for being inside that tree.
 
     Example::

@@ -35,7 +35,7 @@ def notes(inv: Inventory) -> list[str]:
     dns = inv.hosts("rr_dns")[:1]
     zone = str(dns[0].var("dns_server_zone") or "webfarm.test") if dns else ""
     lines = []
-    for svc in nodes[0].var("ha_cluster_services") or []:
+    for svc in nodes[0].var("pacemaker_cluster_services") or []:
         vip = str(svc["vip"]).split("/")[0]
         where = view.group_complete_on(f"webfarm-{svc['name']}") if view else None
         name = f", name http://{svc['dns_name']}.{zone}/" if svc.get("dns_name") and dns else ""

@@ -93,8 +93,8 @@ def test_fencing_is_on_and_each_device_runs_away_from_the_node_it_fences(cluster
     out = cluster_nodes[0].host.run("crm_attribute --type crm_config --name stonith-enabled --query --quiet")
     assert out.stdout.strip() == "true"
     view = cluster.state(service.nodes)
-    declared = cluster_nodes[0].inv.var("ha_cluster_fence_devices") or []
-    assert declared, "no fence device declared (ha_cluster_fence_devices)"
+    declared = cluster_nodes[0].inv.var("pacemaker_cluster_fence_devices") or []
+    assert declared, "no fence device declared (pacemaker_cluster_fence_devices)"
     for device in declared:
         rid = f"webfarm-fence-{device['name']}"
         running = view.running.get(rid, ())

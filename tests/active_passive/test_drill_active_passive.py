@@ -82,11 +82,11 @@ def test_nginx_killed_on_the_active_node_is_restarted_in_place(client, service, 
 @pytest.mark.parametrize("serving", ["winner", "loser"])
 def test_partition_leaves_exactly_one_side_serving_and_fences_the_other(client, service, steady, serving, drill_record):
     """The link between the nodes is cut, the service running on the node
-    that wins (ha_cluster_fence_winner) or on the other: the winner fences
+    that wins (pacemaker_cluster_fence_winner) or on the other: the winner fences
     the other side and serves."""
     if len(service.nodes) != 2:
         pytest.skip("the partition drill cuts the link of a two-node cluster")
-    winner = str(service.nodes[0].var("ha_cluster_fence_winner") or service.nodes[0].name)
+    winner = str(service.nodes[0].var("pacemaker_cluster_fence_winner") or service.nodes[0].name)
     loser = next(n.name for n in service.nodes if n.name != winner)
     outcome = drill(client, service, drill_record, "partition", on=winner if serving == "winner" else loser)
     assert outcome.fenced == 1, "exactly one side is fenced"

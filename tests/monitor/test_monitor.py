@@ -86,7 +86,7 @@ def test_each_resource_group_shows_where_it_runs(inventory: Inventory, monitor):
     nodes = inventory.hosts("active_passive")
     if not nodes:
         pytest.skip("no active_passive group")
-    groups = [f"webfarm-{s['name']}" for s in nodes[0].var("ha_cluster_services") or []]
+    groups = [f"webfarm-{s['name']}" for s in nodes[0].var("pacemaker_cluster_services") or []]
     for group in groups:
         def agrees(group=group) -> bool:
             where = cluster.state(nodes).group_complete_on(group)
@@ -106,7 +106,7 @@ def test_the_monitor_cannot_change_the_cluster(inventory: Inventory, monitor):
     if not nodes:
         pytest.skip("no active_passive group")
     assert hosts.run(monitor, "test", "-e", "/var/run/docker.sock", check=False).returncode != 0, "docker socket on the monitor"
-    group = f"webfarm-{nodes[0].var('ha_cluster_services')[0]['name']}"
+    group = f"webfarm-{nodes[0].var('pacemaker_cluster_services')[0]['name']}"
     before = cluster.state(nodes).group_complete_on(group)
     other = next(n.name for n in nodes if n.name != before)
     key, known = "/etc/webfarm/monitor/cluster-key", "/etc/webfarm/monitor/known_hosts"

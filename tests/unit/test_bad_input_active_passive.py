@@ -14,13 +14,13 @@ STORE = {"name": "store", "vip": "10.213.0.211", "service": "redis-server",
          "disk": {"device": "/srv/webfarm-store-disk", "directory": "/srv/webfarm-store", "fstype": "none", "options": "bind"}}
 DEVICE = {"agent": "fence_ipmilan", "params": {"ip": "192.0.2.1"}}
 GOOD = {
-    "ha_cluster_hacluster_password": "a-good-long-password",
-    "ha_cluster_corosync_authkey": "k" * 128,
-    "ha_cluster_dns_key_secret": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTIz",
-    "ha_cluster_fence_devices": [{**DEVICE, "name": f"node{i}", "hosts": [f"node{i}"]} for i in (1, 2, 3, 4, 5)],
-    "ha_cluster_services": [SERVICE],
+    "pacemaker_cluster_hacluster_password": "a-good-long-password",
+    "pacemaker_cluster_corosync_authkey": "k" * 128,
+    "pacemaker_cluster_dns_key_secret": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTIz",
+    "pacemaker_cluster_fence_devices": [{**DEVICE, "name": f"node{i}", "hosts": [f"node{i}"]} for i in (1, 2, 3, 4, 5)],
+    "pacemaker_cluster_services": [SERVICE],
     # Given, so nothing is read from this machine's interfaces.
-    "ha_cluster_network": "10.213.0.0/24",
+    "pacemaker_cluster_network": "10.213.0.0/24",
     "web_node_service_manager": "cluster",
 }
 # The first tasks that would change a host: web_node's, then the cluster's.
@@ -33,7 +33,7 @@ def run_ap(tmp_path, nodes=2, dns=True, until=None, **overrides):
     if dns:
         groups["rr_dns"] = {"dns1": {"webfarm_address": "10.213.0.21"}}
     variables = {**GOOD, **overrides}
-    variables["ha_cluster_fence_devices"] = [d for d in variables["ha_cluster_fence_devices"]
+    variables["pacemaker_cluster_fence_devices"] = [d for d in variables["pacemaker_cluster_fence_devices"]
                                              if all(h in groups["active_passive"] for h in d.get("hosts") or [])]
     return check_on_local_hosts(tmp_path, "active_passive.yml", groups, variables, until=until)
 
@@ -45,44 +45,47 @@ def test_good_input_passes_the_checks(tmp_path):
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"ha_cluster_services": [{**SERVICE, "vip": "10.213.9.210"}]},
+    ({"pacemaker_cluster_services": [{**SERVICE, "vip": "10.213.9.210"}]},
      "vip 10.213.9.210 is outside the nodes' subnet 10.213.0.0/24"),
-    ({"ha_cluster_services": [{**SERVICE, "vip": "10.213.0.42"}]}, "host 'node2' and ha_cluster_services both claim the address"),
-    ({"ha_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/"}}]},
-     "ha_cluster_services[0] (web): disk.directory '/' is /, the whole file system"),
+    ({"pacemaker_cluster_services": [{**SERVICE, "vip": "10.213.0.42"}]}, "host 'node2' and pacemaker_cluster_services both claim the address"),
+    ({"pacemaker_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/"}}]},
+     "pacemaker_cluster_services[0] (web): disk.directory '/' is /, the whole file system"),
     # The one rule for host paths, in the issue's spellings, for the mount
     # point and a bind mount's source.
-    ({"ha_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/."}}]},
+    ({"pacemaker_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/."}}]},
      "disk.directory '/.' is / once normalised, the whole file system"),
-    ({"ha_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/srv/../etc"}}]},
+    ({"pacemaker_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/srv/../etc"}}]},
      "disk.directory '/srv/../etc' must not contain a '..' segment"),
-    ({"ha_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/etc/"}}]},
+    ({"pacemaker_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/etc/"}}]},
      "disk.directory '/etc/' is /etc once normalised, a system tree"),
-    ({"ha_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "device": "//var"}}]},
+    ({"pacemaker_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "device": "//var"}}]},
      "disk.device '//var' (a bind mount's source directory) is /var once normalised, a system tree"),
     # Two services never share a VIP, a disk or a mount point.
-    ({"ha_cluster_services": [SERVICE, {**STORE, "vip": SERVICE["vip"]}]},
-     "ha_cluster_services[1] (store): vip 10.213.0.210 is already the vip of ha_cluster_services[0] (web)"),
-    ({"ha_cluster_services": [SERVICE, {**STORE, "disk": {**STORE["disk"], "device": SERVICE["disk"]["device"]}}]},
-     "ha_cluster_services[1] (store): disk.device '/srv/webfarm-disk' is already the disk of ha_cluster_services[0] (web)"),
-    ({"ha_cluster_services": [SERVICE, {**STORE, "disk": {**STORE["disk"], "directory": "/srv/webfarm/store"}}]},
-     "ha_cluster_services[1] (store): disk.directory '/srv/webfarm/store' overlaps '/srv/webfarm', the mount point of "
-     "ha_cluster_services[0] (web)"),
+    ({"pacemaker_cluster_services": [SERVICE, {**STORE, "vip": SERVICE["vip"]}]},
+     "pacemaker_cluster_services[1] (store): vip 10.213.0.210 is already the vip of pacemaker_cluster_services[0] (web)"),
+    ({"pacemaker_cluster_services": [SERVICE, {**STORE, "disk": {**STORE["disk"], "device": SERVICE["disk"]["device"]}}]},
+     "pacemaker_cluster_services[1] (store): disk.device '/srv/webfarm-disk' is already the disk of pacemaker_cluster_services[0] (web)"),
+    ({"pacemaker_cluster_services": [SERVICE, {**STORE, "disk": {**STORE["disk"], "directory": "/srv/webfarm/store"}}]},
+     "pacemaker_cluster_services[1] (store): disk.directory '/srv/webfarm/store' overlaps '/srv/webfarm', the mount point of "
+     "pacemaker_cluster_services[0] (web)"),
     # A fence file is written as root: inside /etc only in the role's own directory.
-    ({"ha_cluster_fence_files": [{"path": "/etc/passwd", "content": "x"}]},
-     "ha_cluster_fence_files = \"['/etc/passwd']\": every entry needs an absolute file path without spaces, in "
+    ({"pacemaker_cluster_fence_files": [{"path": "/etc/passwd", "content": "x"}]},
+     "pacemaker_cluster_fence_files = \"['/etc/passwd']\": every entry needs an absolute file path without spaces, in "
      "/etc/webfarm/cluster or outside the system trees: '/etc/passwd' is inside /etc"),
-    ({"ha_cluster_services": [{**SERVICE, "dns_name": "web ha"}]}, "dns_name 'web ha' is not a valid DNS name"),
-    ({"ha_cluster_fence_devices": [{**DEVICE, "name": "node1", "hosts": []}, {**DEVICE, "name": "node2", "hosts": ["node2"]}]},
-     "ha_cluster_fence_devices[0] (node1): hosts must list the cluster nodes this device fences"),
-    ({"ha_cluster_fencing": False}, "ha_cluster_fencing = \"False\": is off without the acknowledgement"),
-    ({"ha_cluster_hacluster_password": ""}, "ha_cluster_hacluster_password"),
-    ({"ha_cluster_corosync_authkey": "short"}, "ha_cluster_corosync_authkey = \"(hidden)\": must be set, 128 characters or more"),
-    ({"ha_cluster_totem_token": 100}, "ha_cluster_totem_token = \"100\": must be 1000 to 60000 ms"),
+    ({"pacemaker_cluster_services": [{**SERVICE, "dns_name": "web ha"}]}, "dns_name 'web ha' is not a valid DNS name"),
+    ({"pacemaker_cluster_fence_devices": [{**DEVICE, "name": "node1", "hosts": []}, {**DEVICE, "name": "node2", "hosts": ["node2"]}]},
+     "pacemaker_cluster_fence_devices[0] (node1): hosts must list the cluster nodes this device fences"),
+    ({"pacemaker_cluster_fencing": False}, "pacemaker_cluster_fencing = \"False\": is off without the acknowledgement"),
+    ({"pacemaker_cluster_hacluster_password": ""}, "pacemaker_cluster_hacluster_password"),
+    ({"pacemaker_cluster_corosync_authkey": "short"}, "pacemaker_cluster_corosync_authkey = \"(hidden)\": must be set, 128 characters or more"),
+    ({"pacemaker_cluster_totem_token": 100}, "pacemaker_cluster_totem_token = \"100\": must be 1000 to 60000 ms"),
     # Types and choices from the role's argument spec, also checked before web_node changes anything.
-    ({"ha_cluster_resource_stickiness": "lots"}, "ha_cluster_resource_stickiness"),
-    ({"ha_cluster_monitor_interval": "soon"}, "ha_cluster_monitor_interval = \"soon\": must be a time such as 5s"),
-    ({"ha_cluster_dns_key_secret": "CHANGE-ME"}, "ha_cluster_dns_key_secret = \"(hidden)\": must be empty"),
+    ({"pacemaker_cluster_resource_stickiness": "lots"}, "pacemaker_cluster_resource_stickiness"),
+    ({"pacemaker_cluster_monitor_interval": "soon"}, "pacemaker_cluster_monitor_interval = \"soon\": must be a time such as 5s"),
+    ({"pacemaker_cluster_dns_key_secret": "CHANGE-ME"}, "pacemaker_cluster_dns_key_secret = \"(hidden)\": must be empty"),
+    # An inventory still written for the role's old name, ha_cluster.
+    ({"ha_cluster_fence_delay": 5}, "the role ha_cluster is now pacemaker_cluster, and its variables are renamed to match: "
+                                    "rename ha_cluster_fence_delay to pacemaker_cluster_fence_delay in the inventory"),
 ])
 def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, message):
     assert_stopped_before_changes(run_ap(tmp_path, **overrides), [message], FIRST_CHANGES)
@@ -95,36 +98,36 @@ def test_one_node_is_not_a_cluster(tmp_path):
 
 def test_more_than_four_nodes_need_the_explicit_switch(tmp_path):
     assert_stopped_before_changes(run_ap(tmp_path, nodes=5), ["lists more than four nodes"], FIRST_CHANGES)
-    out = run_ap(tmp_path, nodes=5, ha_cluster_allow_more_nodes=True, until=NODE_PACKAGES)
+    out = run_ap(tmp_path, nodes=5, pacemaker_cluster_allow_more_nodes=True, until=NODE_PACKAGES)
     assert NODE_PACKAGES in out.stdout, out.stdout[-3000:]
 
 
 def test_fencing_off_is_allowed_only_acknowledged_and_then_warns(tmp_path):
-    out = run_ap(tmp_path, ha_cluster_fencing=False, ha_cluster_fencing_disabled_acknowledged=True, until=NODE_PACKAGES)
-    assert "WARNING: ha_cluster_fencing is false (acknowledged)" in out.stdout, out.stdout[-3000:]
+    out = run_ap(tmp_path, pacemaker_cluster_fencing=False, pacemaker_cluster_fencing_disabled_acknowledged=True, until=NODE_PACKAGES)
+    assert "WARNING: pacemaker_cluster_fencing is false (acknowledged)" in out.stdout, out.stdout[-3000:]
 
 
 def test_a_network_name_without_a_dns_server_is_refused(tmp_path):
-    assert_stopped_before_changes(run_ap(tmp_path, dns=False), ["dns_name 'web-ha' needs ha_cluster_dns_zone"], FIRST_CHANGES)
+    assert_stopped_before_changes(run_ap(tmp_path, dns=False), ["dns_name 'web-ha' needs pacemaker_cluster_dns_zone"], FIRST_CHANGES)
 
 
 def test_two_services_and_fence_files_of_the_roles_own_pass_the_checks(tmp_path):
-    out = run_ap(tmp_path, ha_cluster_services=[SERVICE, STORE],
-                 ha_cluster_fence_files=[{"path": "/etc/webfarm/cluster/fence-client.crt", "content": "x"},
+    out = run_ap(tmp_path, pacemaker_cluster_services=[SERVICE, STORE],
+                 pacemaker_cluster_fence_files=[{"path": "/etc/webfarm/cluster/fence-client.crt", "content": "x"},
                                          {"path": "/root/.aws/credentials", "content": "y"}], until=NODE_PACKAGES)
     assert NODE_PACKAGES in out.stdout, out.stdout[-3000:]
 
 
 def test_placeholders_left_for_the_secrets_are_refused_by_name(tmp_path):
     # Each long enough, or base64, for the role's other checks.
-    placeholders = {"ha_cluster_hacluster_password": "CHANGE-ME-PLEASE", "ha_cluster_corosync_authkey": "CHANGE-ME" * 15,
-                    "ha_cluster_dns_key_secret": "changemechangemechangeme",
-                    "ha_cluster_fence_devices": [{**DEVICE, "name": f"node{i}", "hosts": [f"node{i}"],
+    placeholders = {"pacemaker_cluster_hacluster_password": "CHANGE-ME-PLEASE", "pacemaker_cluster_corosync_authkey": "CHANGE-ME" * 15,
+                    "pacemaker_cluster_dns_key_secret": "changemechangemechangeme",
+                    "pacemaker_cluster_fence_devices": [{**DEVICE, "name": f"node{i}", "hosts": [f"node{i}"],
                                                   "params": {**DEVICE["params"], "password": "REPLACE_ME"}} for i in (1, 2)]}
     out = run_ap(tmp_path, **placeholders)
     assert_stopped_before_changes(out, [
-        "ha_cluster_hacluster_password, ha_cluster_corosync_authkey, ha_cluster_dns_key_secret, "
-        'ha_cluster_fence_devices[0].params.password, ha_cluster_fence_devices[1].params.password = "(hidden)": '
+        "pacemaker_cluster_hacluster_password, pacemaker_cluster_corosync_authkey, pacemaker_cluster_dns_key_secret, "
+        'pacemaker_cluster_fence_devices[0].params.password, pacemaker_cluster_fence_devices[1].params.password = "(hidden)": '
         "still hold a placeholder"], FIRST_CHANGES)
     for secret in ("CHANGE-ME-PLEASE", "CHANGE-ME" * 2, "changemechangemechangeme", "REPLACE_ME"):
         assert secret not in out.stdout + out.stderr, "a secret was printed"
@@ -139,6 +142,6 @@ def test_site_yml_refuses_a_bad_cluster_input_before_the_web_farm_changes(tmp_pa
     # site.yml checks the name server too: its keys, and a service group of
     # the inventory's (here the cluster's nodes).
     dns = {**RR_DNS_GOOD, "dns_server_service_group": "active_passive"}
-    out = check_on_local_hosts(tmp_path, "site.yml", groups, {**GOOD, **dns, "ha_cluster_totem_token": 100})
-    assert_stopped_before_changes(out, ['ha_cluster_totem_token = "100": must be 1000 to 60000 ms'],
+    out = check_on_local_hosts(tmp_path, "site.yml", groups, {**GOOD, **dns, "pacemaker_cluster_totem_token": 100})
+    assert_stopped_before_changes(out, ['pacemaker_cluster_totem_token = "100": must be 1000 to 60000 ms'],
                                   ("Install the site checker", "Install BIND", *FIRST_CHANGES))

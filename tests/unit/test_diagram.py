@@ -12,8 +12,8 @@ def inventory() -> Inventory:
         "lb1": {"webfarm_address": "10.0.0.31", "lb_keepalived_vips": [{"address": "10.0.0.200"}]},
         "lb2": {"webfarm_address": "10.0.0.32", "lb_keepalived_vips": [{"address": "10.0.0.200"}]},
         "web1": {"webfarm_address": "10.0.0.11"}, "web2": {"webfarm_address": "10.0.0.12"},
-        "node1": {"webfarm_address": "10.0.0.41", "ha_cluster_services": [{"name": "store", "vip": "10.0.0.211"}]},
-        "node2": {"webfarm_address": "10.0.0.42", "ha_cluster_services": [{"name": "store", "vip": "10.0.0.211"}]},
+        "node1": {"webfarm_address": "10.0.0.41", "pacemaker_cluster_services": [{"name": "store", "vip": "10.0.0.211"}]},
+        "node2": {"webfarm_address": "10.0.0.42", "pacemaker_cluster_services": [{"name": "store", "vip": "10.0.0.211"}]},
     }
     data = {"_meta": {"hostvars": hostvars},
             "all": {"children": ["clients", "nlb", "web_farm", "active_passive", "sessions"]},

@@ -1,5 +1,5 @@
 """filter_plugins/webfarm_cluster.py: the cluster's resource groups and fence
-devices from the ha_cluster role's variables, bad input named."""
+devices from the pacemaker_cluster role's variables, bad input named."""
 from __future__ import annotations
 
 import pytest
@@ -64,7 +64,7 @@ def test_the_disk_holding_a_path_is_found():
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"name": "Web"}, r"ha_cluster_services\[0\]: name 'Web' must be lower case"),
+    ({"name": "Web"}, r"pacemaker_cluster_services\[0\]: name 'Web' must be lower case"),
     ({"vip": "10.213.1.210"}, r"\(web\): vip 10.213.1.210 is outside the nodes' subnet 10.213.0.0/24"),
     ({"vip": "10.213.0.42"}, r"\(web\): vip 10.213.0.42 is a node's own address"),
     ({"vip": "10.213.0.255"}, "or is its network or broadcast address"),
@@ -116,13 +116,13 @@ def test_two_services_on_neighbouring_directories_are_fine():
 
 @pytest.mark.parametrize("store, message", [
     ({"vip": "10.213.0.210"},
-     r"ha_cluster_services\[1\] \(store\): vip 10.213.0.210 is already the vip of ha_cluster_services\[0\] \(web\)"),
-    ({"vip": "10.213.0.210/24"}, r"\(store\): vip 10.213.0.210 is already the vip of ha_cluster_services\[0\] \(web\)"),
+     r"pacemaker_cluster_services\[1\] \(store\): vip 10.213.0.210 is already the vip of pacemaker_cluster_services\[0\] \(web\)"),
+    ({"vip": "10.213.0.210/24"}, r"\(store\): vip 10.213.0.210 is already the vip of pacemaker_cluster_services\[0\] \(web\)"),
     ({"disk": {**STORE["disk"], "device": "/srv/webfarm-disk"}},
-     r"\(store\): disk.device '/srv/webfarm-disk' is already the disk of ha_cluster_services\[0\] \(web\)"),
+     r"\(store\): disk.device '/srv/webfarm-disk' is already the disk of pacemaker_cluster_services\[0\] \(web\)"),
     ({"disk": {**STORE["disk"], "device": "/srv//webfarm-disk/"}}, "disk.device '/srv/webfarm-disk' is already the disk of"),
     ({"disk": {"device": "/dev/sdb", "directory": "/srv/webfarm", "fstype": "xfs"}},
-     r"\(store\): disk.directory '/srv/webfarm' overlaps '/srv/webfarm', the mount point of ha_cluster_services\[0\] \(web\)"),
+     r"\(store\): disk.directory '/srv/webfarm' overlaps '/srv/webfarm', the mount point of pacemaker_cluster_services\[0\] \(web\)"),
     ({"disk": {"device": "/dev/sdb", "directory": "/srv/webfarm/store", "fstype": "xfs"}},
      "disk.directory '/srv/webfarm/store' overlaps '/srv/webfarm'"),
     ({"disk": {"device": "/dev/sdb", "directory": "/srv", "fstype": "xfs"}}, "disk.directory '/srv' overlaps '/srv/webfarm'"),
@@ -133,11 +133,11 @@ def test_two_services_never_share_a_vip_or_a_disk(store, message):
 
 
 def test_names_are_unique_and_dns_names_need_the_zone():
-    with pytest.raises(AnsibleFilterError, match=r"ha_cluster_services\[1\] \(web\): the name 'web' is used twice"):
+    with pytest.raises(AnsibleFilterError, match=r"pacemaker_cluster_services\[1\] \(web\): the name 'web' is used twice"):
         services(WEB, {**WEB, "vip": "10.213.0.211"})
-    with pytest.raises(AnsibleFilterError, match="needs ha_cluster_dns_zone, ha_cluster_dns_server and ha_cluster_dns_key"):
+    with pytest.raises(AnsibleFilterError, match="needs pacemaker_cluster_dns_zone, pacemaker_cluster_dns_server and pacemaker_cluster_dns_key"):
         services(WEB, options={**OPTIONS, "dns_keyfile": ""})
-    with pytest.raises(AnsibleFilterError, match="ha_cluster_services must be a list of mappings"):
+    with pytest.raises(AnsibleFilterError, match="pacemaker_cluster_services must be a list of mappings"):
         webfarm_cluster_services({"name": "web"}, NET, NODES, OPTIONS)
     with pytest.raises(AnsibleFilterError, match="the nodes' subnet 'no address' is not an IPv4 network"):
         webfarm_cluster_services([WEB], "no address", NODES, OPTIONS)
@@ -165,7 +165,7 @@ def test_one_device_for_every_node_runs_anywhere():
 
 
 @pytest.mark.parametrize(("devices", "winner", "delay", "message"), [
-    ([{**DOCKER, "name": "node1"}], "node1", 5, r"ha_cluster_fence_devices\[0\] \(node1\): hosts must list the cluster nodes"),
+    ([{**DOCKER, "name": "node1"}], "node1", 5, r"pacemaker_cluster_fence_devices\[0\] \(node1\): hosts must list the cluster nodes"),
     ([{**DOCKER, "name": "node1", "hosts": []}], "node1", 5, "hosts must list"),
     ([{**DOCKER, "name": "node1", "hosts": ["node9"]}], "node1", 5, r"hosts \['node9'\] are not cluster nodes"),
     ([{**DOCKER, "name": "node1", "hosts": ["node1"]}], "node1", 5, "no device fences node2"),
@@ -173,9 +173,9 @@ def test_one_device_for_every_node_runs_anywhere():
     ([{**DOCKER, "name": "n", "hosts": ["node1", "node2"], "params": {"pcmk_host_list": "x"}}], "node1", 5,
      "give the nodes as hosts"),
     ([{**DOCKER, "name": "n", "hosts": ["node1", "node2"]}] * 2, "node1", 5, "the name 'n' is used twice"),
-    ([{**DOCKER, "name": "n", "hosts": ["node1", "node2"]}], "node3", 5, "ha_cluster_fence_winner 'node3' is not a cluster node"),
-    ([{**DOCKER, "name": "n", "hosts": ["node1", "node2"]}], "node1", 99, "ha_cluster_fence_delay 99 must be 0 to 60"),
-    ("node1", "node1", 5, "ha_cluster_fence_devices must be a list of mappings"),
+    ([{**DOCKER, "name": "n", "hosts": ["node1", "node2"]}], "node3", 5, "pacemaker_cluster_fence_winner 'node3' is not a cluster node"),
+    ([{**DOCKER, "name": "n", "hosts": ["node1", "node2"]}], "node1", 99, "pacemaker_cluster_fence_delay 99 must be 0 to 60"),
+    ("node1", "node1", 5, "pacemaker_cluster_fence_devices must be a list of mappings"),
 ])
 def test_a_bad_fence_device_is_refused_naming_it(devices, winner, delay, message):
     with pytest.raises(AnsibleFilterError, match=message):

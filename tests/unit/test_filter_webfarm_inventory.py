@@ -137,13 +137,13 @@ LB = {"webfarm_address": "10.213.0.31", "nlb_vips": ["10.213.0.200", {"address":
 def test_declared_addresses_name_their_owners():
     hostvars = {**HOSTVARS, "lb1": LB, "lb2": {**LB, "webfarm_address": "10.213.0.32"},
                 "node1": {"webfarm_address": "10.213.0.41", "cluster_vip": "10.213.0.210",
-                          "ha_cluster_services": [{"name": "web", "vip": "10.213.0.211"}, {"name": "no-vip"}]},
+                          "pacemaker_cluster_services": [{"name": "web", "vip": "10.213.0.211"}, {"name": "no-vip"}]},
                 "localhost": {"ansible_connection": "local"}}
     owners = webfarm_declared_addresses(hostvars, list(hostvars))
     assert owners == {"10.213.0.11": "host 'web1'", "10.213.0.12": "host 'web2'", "10.213.0.13": "host 'web3'",
                       "10.213.0.31": "host 'lb1'", "10.213.0.32": "host 'lb2'", "10.213.0.41": "host 'node1'",
                       "10.213.0.200": "nlb_vips", "10.213.0.201": "nlb_vips", "10.213.0.210": "cluster_vip",
-                      "10.213.0.211": "ha_cluster_services"}
+                      "10.213.0.211": "pacemaker_cluster_services"}
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -155,8 +155,8 @@ def test_declared_addresses_name_their_owners():
     ({"webfarm_address": "10.213.0.50", "cluster_vip": "10.213.0.200"},
      r"nlb_vips and cluster_vip both claim .*10\.213\.0\.200: each address needs one owner; "
      "keep each virtual IP in one variable"),
-    ({"webfarm_address": "10.213.0.50", "ha_cluster_services": [{"name": "web", "vip": "10.213.0.13/24"}]},
-     r"host 'web3' and ha_cluster_services both claim the address 10\.213\.0\.13: .*give host 'web3' another webfarm_address"),
+    ({"webfarm_address": "10.213.0.50", "pacemaker_cluster_services": [{"name": "web", "vip": "10.213.0.13/24"}]},
+     r"host 'web3' and pacemaker_cluster_services both claim the address 10\.213\.0\.13: .*give host 'web3' another webfarm_address"),
 ])
 def test_an_address_with_two_owners_is_refused(extra, message):
     hostvars = {**HOSTVARS, "lb1": LB, "x": extra}
@@ -168,8 +168,8 @@ def test_an_address_with_two_owners_is_refused(extra, message):
     ("nlb_vips", "10.213.0.200", "nlb_vips must be a list of addresses"),
     ("nlb_vips", ["10.213.0.300"], r"nlb_vips: '10\.213\.0\.300' is not an IPv4 address"),
     ("cluster_vip", "127.0.0.1", "cluster_vip: .127.0.0.1. cannot be a virtual IP"),
-    ("ha_cluster_services", {"vip": "10.213.0.210"}, "ha_cluster_services must be a list of mappings"),
-    ("ha_cluster_services", [{"vip": "10.213.0.999"}], r"ha_cluster_services: '10\.213\.0\.999' is not an IPv4"),
+    ("pacemaker_cluster_services", {"vip": "10.213.0.210"}, "pacemaker_cluster_services must be a list of mappings"),
+    ("pacemaker_cluster_services", [{"vip": "10.213.0.999"}], r"pacemaker_cluster_services: '10\.213\.0\.999' is not an IPv4"),
 ])
 def test_a_bad_vip_is_named(var, value, message):
     with pytest.raises(AnsibleFilterError, match=f"host 'web1': {message}"):

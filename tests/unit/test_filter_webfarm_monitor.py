@@ -19,9 +19,9 @@ HOSTVARS = {
     "web1": {"webfarm_address": "10.213.0.11"}, "web2": {"webfarm_address": "10.213.0.12", "web_node_port": 8080},
     "lb1": {"webfarm_address": "10.213.0.31", "lb_keepalived_vips": [{"address": "10.213.0.200/24"}, "10.213.0.201"]},
     "dns1": {"webfarm_address": "10.213.0.21"},
-    "node1": {"webfarm_address": "10.213.0.41", "ha_cluster_services": SERVICES, "session_store_service_manager": "cluster",
+    "node1": {"webfarm_address": "10.213.0.41", "pacemaker_cluster_services": SERVICES, "session_store_service_manager": "cluster",
               "session_store_address": "10.213.0.211"},
-    "node2": {"webfarm_address": "10.213.0.42", "ha_cluster_services": SERVICES},
+    "node2": {"webfarm_address": "10.213.0.42", "pacemaker_cluster_services": SERVICES},
     "mon1": {"webfarm_address": "10.213.0.71"},
 }
 

@@ -36,9 +36,9 @@ def test_secrets_and_other_values_are_not(value):
 
 def test_the_names_of_secrets_holding_one_are_given_never_their_values():
     names = webfarm_placeholders({
-        "ha_cluster_hacluster_password": "a-good-long-password",
-        "ha_cluster_corosync_authkey": "CHANGE-ME" * 15,
-        "ha_cluster_fence_devices[].params": [
+        "pacemaker_cluster_hacluster_password": "a-good-long-password",
+        "pacemaker_cluster_corosync_authkey": "CHANGE-ME" * 15,
+        "pacemaker_cluster_fence_devices[].params": [
             {"name": "todo", "params": {"ip": "192.0.2.41", "password": "CHANGE-ME", "lanplus": 1}},
             {"name": "node2", "params": {"password": "real"}}, "not a mapping", {"name": "x"}],
         "lb_haproxy_stats_readers[].password": [{"user": "mon", "password": "ok-password-1"},
@@ -47,7 +47,7 @@ def test_the_names_of_secrets_holding_one_are_given_never_their_values():
         "dns_server_delegated_names[].key_secret": "not a list",
     })
     # Only the fields named: a device called "todo" or a user "TODO" is no secret.
-    assert names == ["ha_cluster_corosync_authkey", "ha_cluster_fence_devices[0].params.password",
+    assert names == ["pacemaker_cluster_corosync_authkey", "pacemaker_cluster_fence_devices[0].params.password",
                      "lb_haproxy_stats_readers[1].password"]
     assert webfarm_placeholders({"x": {"a": ["ok", "CHANGE-ME"]}}) == ["x.a[1]"]
     assert webfarm_placeholders({"session_store_password": "a-good-long-store-password", "empty": []}) == []

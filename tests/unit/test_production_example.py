@@ -20,8 +20,8 @@ LOCAL = {**LOCAL_HOSTS, "ansible_become": False}
 SECRET = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2U="
 SECRETS = {**{f"dns_server_{key}_key_secret": SECRET for key in ("transfer", "admin", "health")},
            "lb_haproxy_stats_password": "a-good-long-password",
-           "ha_cluster_hacluster_password": "a-good-long-password", "ha_cluster_corosync_authkey": "k" * 128,
-           "ha_cluster_dns_key_secret": SECRET, "session_store_password": "a-good-long-store-password",
+           "pacemaker_cluster_hacluster_password": "a-good-long-password", "pacemaker_cluster_corosync_authkey": "k" * 128,
+           "pacemaker_cluster_dns_key_secret": SECRET, "session_store_password": "a-good-long-store-password",
            "vault_ipmi_password": "a-good-ipmi-password",
            "content_sync_ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
            "web_node_content_sync_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Q= content sync"}
@@ -36,7 +36,7 @@ MONITOR = {"farm_monitor_stats_password": "a-good-long-password", "farm_monitor_
            "farm_monitor_page_users": [{"user": "viewer", "password": "a-good-long-password"}]}
 # This machine holds no balancer or cluster address: say which interface and subnet.
 BALANCERS = {"lb_keepalived_interface": "eth0", "lb_keepalived_network": "198.51.100.0/24",
-             "ha_cluster_network": "198.51.100.0/24", "session_store_network": "198.51.100.0/24"}
+             "pacemaker_cluster_network": "198.51.100.0/24", "session_store_network": "198.51.100.0/24"}
 
 
 @pytest.mark.parametrize("playbook, first_change", [
@@ -58,9 +58,9 @@ def test_the_example_passes_every_check(playbook, first_change):
     ("rr_dns.yml", "dns_server_transfer_key_secret", "Install BIND"),
     ("nlb.yml", "lb_haproxy_stats_password", "Give HAProxy's unit its file limit"),
     ("nlb.yml", "lb_haproxy_tls_certificates[0].certificate", "Give HAProxy's unit its file limit"),
-    ("active_passive.yml", "ha_cluster_hacluster_password", "Install the web node packages"),
+    ("active_passive.yml", "pacemaker_cluster_hacluster_password", "Install the web node packages"),
     # The fence devices' IPMI password, a placeholder inside a device's params.
-    ("active_passive.yml", "ha_cluster_fence_devices[0].params.password", "Install the web node packages"),
+    ("active_passive.yml", "pacemaker_cluster_fence_devices[0].params.password", "Install the web node packages"),
     ("rr_dns.yml", "dns_server_delegated_names", "Install BIND"),
     ("web_farm.yml", "session_store_password", "Create the drop-in directory of Redis's unit"),
     # The monitor's settings are checked first by every topology playbook.
@@ -71,9 +71,9 @@ def test_the_example_passes_every_check(playbook, first_change):
 def test_the_placeholder_secrets_are_refused_by_name(playbook, secret, first_change):
     # Every other secret given: only this placeholder is left to stop the play.
     monitor = {} if secret.startswith("farm_monitor_") else MONITOR
-    # (The delegated name's key is the cluster's placeholder ha_cluster_dns_key_secret.)
-    withheld = {"dns_server_delegated_names": "ha_cluster_dns_key_secret",
-                "ha_cluster_fence_devices[0].params.password": "vault_ipmi_password"}.get(secret, secret.split("[")[0])
+    # (The delegated name's key is the cluster's placeholder pacemaker_cluster_dns_key_secret.)
+    withheld = {"dns_server_delegated_names": "pacemaker_cluster_dns_key_secret",
+                "pacemaker_cluster_fence_devices[0].params.password": "vault_ipmi_password"}.get(secret, secret.split("[")[0])
     others = {k: v for k, v in SECRETS.items() if k != withheld}
     out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **others, **monitor, **BALANCERS}, check=True,
                        timeout=180, env=LINEAR)

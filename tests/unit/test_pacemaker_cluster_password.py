@@ -1,4 +1,4 @@
-"""The hacluster password hash of roles/ha_cluster/tasks/cluster.yml is
+"""The hacluster password hash of roles/pacemaker_cluster/tasks/cluster.yml is
 stable: the task's own expressions, rendered by Ansible, give the hashes that
 running clusters already hold (pinned below, made with passlib 1.7.4; libpass
 1.9.4 and glibc's crypt(3) give the same), so a rerun or a change of the
@@ -19,7 +19,7 @@ TASK = "Give the hacluster user its password"
 
 
 def task() -> dict[str, Any]:
-    tasks = yaml.safe_load((ROOT / "roles" / "ha_cluster" / "tasks" / "cluster.yml").read_text())
+    tasks = yaml.safe_load((ROOT / "roles" / "pacemaker_cluster" / "tasks" / "cluster.yml").read_text())
     return next(t for t in tasks if t.get("name") == TASK)
 
 
@@ -30,9 +30,9 @@ def render(expression: str, variables: dict[str, Any]) -> str:
 def hacluster_hash(cluster: str, host: str, password: str) -> str:
     """What the task gives the user module for this node: its salt var, then its password."""
     t = task()
-    variables: dict[str, Any] = {"ha_cluster_name": cluster, "inventory_hostname": host,
-                                 "ha_cluster_hacluster_password": password}
-    variables["__ha_cluster_salt"] = render(t["vars"]["__ha_cluster_salt"], variables)
+    variables: dict[str, Any] = {"pacemaker_cluster_name": cluster, "inventory_hostname": host,
+                                 "pacemaker_cluster_hacluster_password": password}
+    variables["__pacemaker_cluster_salt"] = render(t["vars"]["__pacemaker_cluster_salt"], variables)
     return render(t["ansible.builtin.user"]["password"], variables)
 
 
