@@ -154,9 +154,10 @@ def webfarm_monitor_targets(groups: Mapping[str, Sequence[str]], hostvars: Mappi
     return out
 
 
-def webfarm_monitor_panels(names: Sequence[str] | None = None) -> list[dict[str, str]]:
+def webfarm_monitor_panels(names: Sequence[str] | None = None, var: str = "webfarm_monitor_panels") -> list[dict[str, str]]:
     """The monitor's panels named (every panel when ``names`` is empty), in
-    page order, each with its title: the registry's (topologies.yml).
+    page order, each with its title: the registry's (topologies.yml). An
+    unknown name raises, naming ``var``.
 
     Example::
 
@@ -164,11 +165,11 @@ def webfarm_monitor_panels(names: Sequence[str] | None = None) -> list[dict[str,
         -> [{"name": "web_farm", "title": "Web farm", "host_key": "web_farm/{}"}, ...]
     """
     if isinstance(names, (str, bytes)) or not isinstance(names, (Sequence, type(None))):
-        raise AnsibleFilterError(f"webfarm_monitor_panels: expects a list of panel names, got {names!r}")
+        raise AnsibleFilterError(f"{var}: expects a list of panel names, got {names!r}")
     panels = registry.panels()
     unknown = [n for n in names or [] if n not in [p["name"] for p in panels]]
     if unknown:
-        raise AnsibleFilterError(f"webfarm_monitor_panels: unknown panel {', '.join(map(repr, unknown))} "
+        raise AnsibleFilterError(f"{var}: unknown topology {', '.join(map(repr, unknown))} "
                                  f"(known: {', '.join(p['name'] for p in panels)})")
     return [dict(p) for p in panels if not names or p["name"] in names]
 

@@ -30,9 +30,12 @@ FIRST_CHANGES = ("Install the web node packages", "Install the site checker", "I
 
 def run_ap(tmp_path, nodes=2, dns=True, until=None, **overrides):
     groups = {"active_passive": {f"node{i}": {"webfarm_address": f"10.213.0.{40 + i}"} for i in range(1, nodes + 1)}}
-    if dns:
-        groups["rr_dns"] = {"dns1": {"webfarm_address": "10.213.0.21"}}
     variables = {**GOOD, **overrides}
+    if dns:
+        # The preflight checks the name server too: its keys, and a service
+        # group of the inventory's (here the cluster's nodes).
+        groups["rr_dns"] = {"dns1": {"webfarm_address": "10.213.0.21"}}
+        variables = {**RR_DNS_GOOD, "dns_server_service_group": "active_passive", **variables}
     variables["pacemaker_cluster_fence_devices"] = [d for d in variables["pacemaker_cluster_fence_devices"]
                                              if all(h in groups["active_passive"] for h in d.get("hosts") or [])]
     return check_on_local_hosts(tmp_path, "active_passive.yml", groups, variables, until=until)
@@ -139,8 +142,7 @@ def test_site_yml_refuses_a_bad_cluster_input_before_the_web_farm_changes(tmp_pa
     starts."""
     groups = {"active_passive": {f"node{i}": {"webfarm_address": f"10.213.0.{40 + i}"} for i in (1, 2)},
               "rr_dns": {"dns1": {"webfarm_address": "10.213.0.21"}}}
-    # site.yml checks the name server too: its keys, and a service group of
-    # the inventory's (here the cluster's nodes).
+    # The name server's own inputs, as run_ap gives them.
     dns = {**RR_DNS_GOOD, "dns_server_service_group": "active_passive"}
     out = check_on_local_hosts(tmp_path, "site.yml", groups, {**GOOD, **dns, "pacemaker_cluster_totem_token": 100})
     assert_stopped_before_changes(out, ['pacemaker_cluster_totem_token = "100": must be 1000 to 60000 ms'],

@@ -1,5 +1,5 @@
 """A wrong farm monitor setting stops the first topology playbook before any
-host changes, naming the variable: playbooks/inventory.yml, which every
+host changes, naming the variable: playbooks/preflight.yml, which every
 topology playbook imports first, checks the monitor (check mode against
 `local` hosts)."""
 from __future__ import annotations
@@ -24,7 +24,7 @@ def run_mon(tmp_path, until=None, **overrides):
 
 def test_good_monitor_settings_pass_the_checks(tmp_path):
     out = run_mon(tmp_path, until=STORE_PACKAGES)
-    assert "Inventory | check the farm monitor's inputs" in out.stdout, out.stdout[-3000:]
+    assert "Farm monitor | check the farm monitor's inputs" in out.stdout, out.stdout[-3000:]
     assert STORE_PACKAGES in out.stdout, out.stdout[-3000:]
 
 

@@ -39,10 +39,11 @@ def test_good_input_passes_the_checks(tmp_path):
 
 
 @pytest.mark.parametrize("overrides, message", [
+    # Choices: the role's argument spec, checked by ansible-core as the checks start.
     ({"lb_haproxy_sites": [{"name": "www", "affinity": "classc"}]},
-     "lb_haproxy_sites[0].affinity = 'classc': must be one of none, single, class_c, cookie"),
+     "value of affinity must be one of: none, single, class_c, cookie, got: classc found in lb_haproxy_sites"),
     ({"lb_haproxy_sites": [{"name": "www", "formula": "random"}]},
-     "lb_haproxy_sites[0].formula = 'random': must be one of roundrobin, static, leastconn, hash"),
+     "value of formula must be one of: roundrobin, static, leastconn, hash, got: random found in lb_haproxy_sites"),
     ({"lb_haproxy_sites": [{"name": "www", "weights": {"web1": 300}}]},
      "lb_haproxy_sites[0].weights.web1 = 300: must be from 0 to 256"),
     ({"lb_haproxy_sites": [{"name": "www", "group": "shop"}]},
@@ -110,8 +111,9 @@ def test_bad_tls_input_stops_the_play_naming_the_variable(tmp_path):
          "lb_haproxy_tls_certificates[0].key does not match lb_haproxy_tls_certificates[0].certificate"),
         ({"lb_haproxy_tls_certificates": [expired]},
          "lb_haproxy_tls_certificates[0].certificate (subject CN=www.example.test) expired on"),
+        # A choice of the argument spec's, checked by ansible-core first.
         ({"lb_haproxy_tls_certificates": [good], "lb_haproxy_tls_min_version": "TLSv1.1"},
-         'lb_haproxy_tls_min_version = "TLSv1.1": must be TLSv1.2 or TLSv1.3'),
+         "value of lb_haproxy_tls_min_version must be one of: TLSv1.2, TLSv1.3, got: TLSv1.1"),
         ({"lb_haproxy_sites": [{"name": "www", "tls_port": 443}]},
          "lb_haproxy_sites[0].tls_port = 443: HTTPS needs a certificate"),
     ]:

@@ -136,3 +136,18 @@ def test_every_balancer_and_site_backend_is_listed_with_its_socket():
     ]
     with pytest.raises(AnsibleFilterError, match="balancer 'lb9' is not in the inventory"):
         webfarm_haproxy_backends(["lb9"], hostvars)
+
+
+def test_the_filters_choices_are_the_argument_specs():
+    """Affinity and formula are checked twice by design: by the role's
+    argument spec as its checks start, and by this filter for whoever calls
+    it alone. The two lists are one list."""
+    import yaml
+    from ansible_collections.webfarm.cluster.plugins.filter.webfarm_haproxy import AFFINITIES, FORMULAS
+
+    from lab.inventory import ROOT
+
+    spec = yaml.safe_load((ROOT / "roles/lb_haproxy/meta/argument_specs.yml").read_text())
+    site = spec["argument_specs"]["main"]["options"]["lb_haproxy_sites"]["options"]
+    assert list(AFFINITIES) == site["affinity"]["choices"]
+    assert list(FORMULAS) == site["formula"]["choices"]

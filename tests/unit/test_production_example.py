@@ -61,7 +61,9 @@ def test_the_example_passes_every_check(playbook, first_change):
     ("active_passive.yml", "pacemaker_cluster_hacluster_password", "Install the web node packages"),
     # The fence devices' IPMI password, a placeholder inside a device's params.
     ("active_passive.yml", "pacemaker_cluster_fence_devices[0].params.password", "Install the web node packages"),
-    ("rr_dns.yml", "dns_server_delegated_names", "Install BIND"),
+    # The cluster's key for its network name, a delegated name of the zone:
+    # the preflight names it as the cluster's variable, before BIND changes.
+    ("rr_dns.yml", "pacemaker_cluster_dns_key_secret", "Install BIND"),
     ("web_farm.yml", "session_store_password", "Create the drop-in directory of Redis's unit"),
     # The monitor's settings are checked first by every topology playbook.
     ("nlb.yml", "farm_monitor_stats_password", "Give HAProxy's unit its file limit"),
@@ -71,9 +73,7 @@ def test_the_example_passes_every_check(playbook, first_change):
 def test_the_placeholder_secrets_are_refused_by_name(playbook, secret, first_change):
     # Every other secret given: only this placeholder is left to stop the play.
     monitor = {} if secret.startswith("farm_monitor_") else MONITOR
-    # (The delegated name's key is the cluster's placeholder pacemaker_cluster_dns_key_secret.)
-    withheld = {"dns_server_delegated_names": "pacemaker_cluster_dns_key_secret",
-                "pacemaker_cluster_fence_devices[0].params.password": "vault_ipmi_password"}.get(secret, secret.split("[")[0])
+    withheld = {"pacemaker_cluster_fence_devices[0].params.password": "vault_ipmi_password"}.get(secret, secret.split("[")[0])
     others = {k: v for k, v in SECRETS.items() if k != withheld}
     out = run_playbook(EXAMPLE, playbook, extra_vars={**LOCAL, **others, **monitor, **BALANCERS}, check=True,
                        timeout=180, env=LINEAR)

@@ -200,7 +200,10 @@ def test_drill_a_master_crash_mid_transfer_never_serves_a_partial_file(inventory
         new = hosts.run(master, "sh", "-c", f"sha256sum {path} | cut -c1-64").stdout.strip()
         took = content.wait_file(nodes, rel, new, timeout=60)
     after = {name: _fetch_digest(client, url) for name, url in big_urls.items()}
-    assert during == {n.name: old for n in nodes}, "a node served something other than the whole old file"
+    # Each node serves one whole version: the old one, or the new one when its
+    # own transfer ended before the crash (under load a node can finish first).
+    partial = {name: digest for name, digest in during.items() if digest not in (old, new)}
+    assert not partial, f"a node served neither the whole old file nor the whole new one: {partial}"
     assert after == {n.name: new for n in nodes}, "a node does not serve the whole new file after the master's return"
     _report("master crash mid-transfer", out, drill_record, {"new version everywhere after": f"{max(took.values()):.2f} s"},
             disrupted=crashed.t0, disrupted_label=f"crash {master.name}")

@@ -120,6 +120,13 @@ def test_crash_the_node_that_served_last(inventory, client, kind):
                 hosts.restore(last)
             wait_for(lambda: hosts.run(last, "systemctl", "is-active", "webfarm-session-app", "nginx",
                                        check=False).returncode == 0, timeout=60)
+            # Active is not yet answering (gunicorn binds after its start): a
+            # session of its own asks until the app answers.
+            probe = sessions.Session(client.inv, [last.url("web_node_port", path)])
+            try:
+                wait_for(lambda: probe.visit(1)[0].get("http") == 200, timeout=30, interval=0.5)
+            finally:
+                probe.close()
             direct = sessions.Session(client.inv, [last.url("web_node_port", path)])
             direct.jar = s.jar
             (back,) = direct.visit(1)
