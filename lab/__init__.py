@@ -6,7 +6,9 @@ hosts          crash, stop, start, cut off, partition and reconnect lab hosts
 loadgen        a bounded HTTP/DNS/Redis/TCP load generator run in the client
 drill          run loadgen in the background from the client, collect results
 report         failed/total, outage windows, and plain-text tables
-drill_report   the whole run's drill table, JSON, and HTML timelines (make drill)
+drill_report   the whole run's drill table and JSON: targets, records, rows (make drill)
+drill_html     the drill report's page, with one timeline per drill
+registry       the registry of topologies (topologies.yml) as the lab uses it
 status         the `make lab` table; each topology adds its rows
 pytest_plugin  the fixtures every topology's tests share
 playbook       run one of the project's playbooks from a test or a benchmark

@@ -20,7 +20,7 @@ Drills (tests marked `drill`) hand their figures to `drill_record`:
 
 and when any drill ran, the session ends with one table of every drill
 (figures, and pass / FAIL / MISS from its outcome and its target), written
-also as report.json and report.html (lab/drill_report.py) under
+also as report.json and report.html (lab/drill_report.py, lab/drill_html.py) under
 artifacts/drill/ (the lab) or artifacts/drill/<inventory>/ (any other
 inventory: a Molecule scenario's is molecule-<name>). The last line printed
 is the link to the page. --drill-enforce-targets (make drill) fails the run
@@ -41,7 +41,7 @@ from typing import Any
 import pytest
 import testinfra
 
-from lab import drill_report
+from lab import drill_html, drill_report
 from lab.inventory import LAB_INVENTORY, ROOT, Host, Inventory
 
 # testinfra runs ansible-inventory from PATH: use the one beside this Python.
@@ -232,7 +232,7 @@ class DrillReport:
         try:
             out.mkdir(parents=True, exist_ok=True)
             (out / "report.json").write_text(drill_report.to_json(self.rows, meta))
-            (out / "report.html").write_text(drill_report.html(self.rows, meta))
+            (out / "report.html").write_text(drill_html.html(self.rows, meta))
             self.page = out / "report.html"
         except OSError as exc:
             print(f"drill report: could not write {out}: {exc}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The whole-run drill report: table, JSON and HTML timelines (lab/drill_report.py),
+"""The whole-run drill report: table, JSON (lab/drill_report.py) and HTML timelines (lab/drill_html.py),
 and the pytest plugin that gathers it (lab/pytest_plugin.py)."""
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from lab import drill_html as dh
 from lab import drill_report as dr
 from lab.report import Result
 
@@ -148,18 +149,18 @@ def test_the_longest_gap_counts_each_run_of_failures_on_its_own():
 
 
 def test_buckets_start_at_100_ms_and_grow_for_long_runs():
-    assert dr.bucket_size(10) == 0.1
-    assert dr.bucket_size(60) == 0.1
-    assert dr.bucket_size(240) == 0.5
-    ok, failed = dr.buckets(load(), T, 0.5, 20)
+    assert dh.bucket_size(10) == 0.1
+    assert dh.bucket_size(60) == 0.1
+    assert dh.bucket_size(240) == 0.5
+    ok, failed = dh.buckets(load(), T, 0.5, 20)
     assert sum(ok) + sum(failed) == 200
     assert failed[6:9] == [5, 5, 5] and sum(failed) == 15
 
 
 def test_the_outage_is_shaded_from_the_first_failure_near_the_disruption():
     rec = recorded(outage=1.5, results=load(), disrupted=T + 3.0)
-    assert dr.outage_span(rec) == pytest.approx((T + 3.05, T + 4.55))
-    assert dr.outage_span(recorded(outage=0.0, results=load())) is None
+    assert dh.outage_span(rec) == pytest.approx((T + 3.05, T + 4.55))
+    assert dh.outage_span(recorded(outage=0.0, results=load())) is None
 
 
 def svg_of(section: str) -> ElementTree.Element:
@@ -167,7 +168,7 @@ def svg_of(section: str) -> ElementTree.Element:
 
 
 def test_the_page_has_one_timeline_per_recorded_drill_with_its_markers():
-    page = dr.html(rows(), {"inventory": "inventories/lab"})
+    page = dh.html(rows(), {"inventory": "inventories/lab"})
     assert page.startswith("<!doctype html>")
     # Self-contained: no script, no external style, font or image.
     assert "<script" not in page and "<link" not in page and "<img" not in page
@@ -197,14 +198,14 @@ def test_the_page_has_one_timeline_per_recorded_drill_with_its_markers():
 
 
 def test_an_empty_record_draws_a_note_not_a_chart():
-    svg = dr.timeline_svg(dr.Record())
+    svg = dh.timeline_svg(dr.Record())
     assert "no requests recorded" in svg and "marker" not in svg
     ElementTree.fromstring(svg)
 
 
 def test_labels_are_escaped():
     rec = recorded(results={"<b>&": [res(0, A, 0)]}, disrupted=T, disrupted_label='"x" <y>')
-    page = dr.html([dr.Row("t", "<script>", "failed", rec, message="a < b")])
+    page = dh.html([dr.Row("t", "<script>", "failed", rec, message="a < b")])
     assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;b&gt;&amp;" in page
     svg_of(page)  # still well-formed
 
