@@ -1,4 +1,4 @@
-"""The hacluster password hash of roles/pacemaker_cluster/tasks/cluster.yml is
+"""The hacluster password hash of roles/pacemaker_cluster/tasks/configure.yml is
 stable: the task's own expressions, rendered by Ansible, give the hashes that
 running clusters already hold (pinned below, made with passlib 1.7.4; libpass
 1.9.4 and glibc's crypt(3) give the same), so a rerun or a change of the
@@ -19,7 +19,7 @@ TASK = "Give the hacluster user its password"
 
 
 def task() -> dict[str, Any]:
-    tasks = yaml.safe_load((ROOT / "roles" / "pacemaker_cluster" / "tasks" / "cluster.yml").read_text())
+    tasks = yaml.safe_load((ROOT / "roles" / "pacemaker_cluster" / "tasks" / "configure.yml").read_text())
     return next(t for t in tasks if t.get("name") == TASK)
 
 

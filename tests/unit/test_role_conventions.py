@@ -126,3 +126,17 @@ def test_a_filter_is_named_as_its_function(path):
     module = importlib.import_module(f"ansible_collections.webfarm.cluster.plugins.filter.{path.stem}")
     for name, function in module.FilterModule().filters().items():
         assert function.__name__ == name, f"{path.name}: filter {name} is function {function.__name__}"
+
+
+PHASES = ["validate", "install", "configure", "service"]
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "packages"])
+def test_every_role_has_the_same_task_phases(role):
+    """validate, install, configure, service, in that order in main.yml;
+    anything else is a file of its own that a phase includes."""
+    tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text())
+    files = [next(v for k, v in t.items() if k.endswith(("import_tasks", "include_tasks"))) for t in tasks
+             if any(k.endswith(("import_tasks", "include_tasks")) for k in t)]
+    assert [f.removesuffix(".yml") for f in files][:4] == PHASES, f"{role}: main.yml runs {files}"
+    assert len(tasks) == len(files), f"{role}: main.yml holds tasks of its own; put them in a phase's file"
