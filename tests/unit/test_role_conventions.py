@@ -140,3 +140,28 @@ def test_every_role_has_the_same_task_phases(role):
              if any(k.endswith(("import_tasks", "include_tasks")) for k in t)]
     assert [f.removesuffix(".yml") for f in files][:4] == PHASES, f"{role}: main.yml runs {files}"
     assert len(tasks) == len(files), f"{role}: main.yml holds tasks of its own; put them in a phase's file"
+
+
+def _strings(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+TASK_FILES = sorted(p for folder in ("roles", "playbooks", "molecule") for p in (ROOT / folder).rglob("*.yml"))
+# ansible-core 2.19 keeps a Jinja '\n' literal: in a block or plain scalar it
+# reaches the file as a backslash and an n (a PEM bundle HAProxy cannot load).
+# Only a YAML double-quoted "\n" is a newline.
+JINJA_ESCAPE = re.compile(r"""\{\{[^}]*(['"])\\[nt]\1""")
+
+
+def test_no_jinja_escape_is_left_literal():
+    found = [f"{p.relative_to(ROOT)}: {m.group(0)!r}"
+             for p in TASK_FILES for text in _strings(yaml.safe_load(p.read_text()))
+             for m in [JINJA_ESCAPE.search(text)] if m]
+    assert found == []
