@@ -129,9 +129,18 @@ def test_a_filter_is_named_as_its_function(path):
 
 
 PHASES = ["validate", "install", "configure", "service"]
+# A role that other roles call for one shared step (its spec says "(internal)").
+INTERNAL = [r for r in ROLES if yaml.safe_load((ROOT / "roles" / r / "meta" / "argument_specs.yml").read_text())
+            ["argument_specs"]["main"]["short_description"].endswith("(internal)")]
 
 
-@pytest.mark.parametrize("role", [r for r in ROLES if r != "packages"])
+def test_internal_roles_are_called_by_roles_not_playbooks():
+    assert INTERNAL == ["packages", "wsgi_kit"]
+    plays = [p for p in (ROOT / "playbooks").glob("*.yml") for r in INTERNAL if re.search(rf"\brole: (webfarm\.cluster\.)?{r}\b", p.read_text())]
+    assert plays == []
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r not in INTERNAL])
 def test_every_role_has_the_same_task_phases(role):
     """validate, install, configure, service, in that order in main.yml;
     anything else is a file of its own that a phase includes."""
@@ -165,3 +174,20 @@ def test_no_jinja_escape_is_left_literal():
              for p in TASK_FILES for text in _strings(yaml.safe_load(p.read_text()))
              for m in [JINJA_ESCAPE.search(text)] if m]
     assert found == []
+
+
+_PRIVATE = re.compile(r"\b(__[a-z][a-z0-9_]*[a-z0-9])\b")
+# Set by a task (register, loop_var) or as a key (vars, set_fact, vars/main.yml).
+_SETS = re.compile(r"(?:register|loop_var):\s*(__[a-z][a-z0-9_]*)|^\s*(__[a-z][a-z0-9_]*):", re.M)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_private_variable_a_role_reads_is_set(role):
+    """A role's __ variables are registered or set in the role (or passed by
+    a playbook): one left over from a removed task fails only on the path
+    that reads it (a check-mode handler, say), so it is found here."""
+    texts = [p.read_text() for p in (ROOT / "roles" / role).rglob("*") if p.suffix in (".yml", ".j2") and p.is_file()]
+    plays = [p.read_text() for p in (ROOT / "playbooks").rglob("*.yml")]
+    used = {name for t in texts for name in _PRIVATE.findall(t)}
+    defined = {a or b for t in [*texts, *plays] for a, b in _SETS.findall(t)}
+    assert sorted(used - defined) == [], f"{role} reads private variables nothing sets"
