@@ -39,7 +39,7 @@ WRK_SECONDS = 10
 
 
 def content_rows(inv: Inventory) -> list[list[str]]:
-    master, nodes = inv.hosts("content")[0], inv.hosts("web_farm")
+    master, nodes = inv.hosts("content_sync")[0], inv.hosts("web_farm")
     delay = master.var("content_sync_delay") or 0.5
     rows = []
     for label, size, count in BATCH:
@@ -83,7 +83,7 @@ def session_rows(inv: Inventory) -> list[list[str]]:
 
 def fsync_rows(inv: Inventory) -> list[list[str]]:
     store, _ = sessions.store_host(inv)
-    first = inv.hosts("sessions")[0]
+    first = inv.hosts("session_store")[0]
     user, password = sessions.admin_login(store)
     if not password:
         raise LookupError(f"{store.name}: no session_store_admin_password, so no user may CONFIG SET")
@@ -109,16 +109,16 @@ def fsync_rows(inv: Inventory) -> list[list[str]]:
 
 def main() -> int:
     inv = Inventory.load(os.environ.get("WEBFARM_INVENTORY") or None)
-    if not inv.hosts("content") or not inv.hosts("web_farm"):
+    if not inv.hosts("content_sync") or not inv.hosts("web_farm"):
         print("bench-content: the inventory needs a content master and web nodes (make lab)", file=sys.stderr)
         return 2
-    for host in inv.hosts("content") + inv.hosts("web_farm"):
+    for host in inv.hosts("content_sync") + inv.hosts("web_farm"):
         if hosts.state(host) != "running":
             print(f"bench-content: {host.name} is not running (make lab)", file=sys.stderr)
             return 2
     crows = content_rows(inv)
     srows = session_rows(inv)
-    frows = fsync_rows(inv) if inv.hosts("sessions") else []
+    frows = fsync_rows(inv) if inv.hosts("session_store") else []
     print()
     print("content: end of the write on the master -> every web node has the whole file")
     print(table(["size", "files", "p50 s", "max s", "target s", "met"], crows))

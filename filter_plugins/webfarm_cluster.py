@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 from ansible_collections.webfarm.cluster.plugins.module_utils.paths import normal_path, webfarm_path_problem
 
 SERVICES = "pacemaker_cluster_services"
@@ -286,8 +287,4 @@ class FilterModule:
     """webfarm cluster filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {
-            "webfarm_cluster_services": webfarm_cluster_services,
-            "webfarm_cluster_fencing": webfarm_cluster_fencing,
-            "webfarm_cluster_disk_of": webfarm_cluster_disk_of,
-        }
+        return filter_table(webfarm_cluster_services, webfarm_cluster_fencing, webfarm_cluster_disk_of)

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 from ansible_collections.webfarm.cluster.plugins.module_utils.dns_names import TYPES, webfarm_dns_name_problem
 
 
@@ -122,4 +123,4 @@ class FilterModule:
     """webfarm DNS filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_dns_records": webfarm_dns_records, "webfarm_dns_name_problem": webfarm_dns_name_problem}
+        return filter_table(webfarm_dns_records, webfarm_dns_name_problem)

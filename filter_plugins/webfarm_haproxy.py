@@ -28,6 +28,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import host_address, host_port
+from ansible_collections.webfarm.cluster.plugins.module_utils.checks import checked_entry, filter_table, whole_number
 
 AFFINITIES = ("none", "single", "class_c", "cookie")
 FORMULAS = {"roundrobin": "roundrobin", "static": "static-rr", "leastconn": "leastconn", "hash": "uri"}
@@ -70,12 +71,9 @@ def webfarm_haproxy_balance(affinity: Any = "none", formula: Any = None, var: st
 
 
 def _int(var: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool):
+    number = whole_number(value)
+    if number is None:
         raise _fail(f"{var} = {value!r}: must be a number from {low} to {high}")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise _fail(f"{var} = {value!r}: must be a number from {low} to {high}") from None
     if not low <= number <= high:
         raise _fail(f"{var} = {number}: must be from {low} to {high}")
     return number
@@ -169,11 +167,7 @@ def webfarm_haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostv
     out, names, ports = [], set(), {int(p): "the stats page" for p in reserved_ports}
     for i, site in enumerate(sites):
         where = f"{var}[{i}]"
-        if not isinstance(site, Mapping):
-            raise _fail(f"{where} must be a mapping with at least a name, got {site!r}")
-        unknown = sorted(set(site) - SITE_KEYS)
-        if unknown:
-            raise _fail(f"{where} has unknown keys {', '.join(unknown)} (known: {', '.join(sorted(SITE_KEYS))})")
+        site = checked_entry(where, site, SITE_KEYS, f"with at least a name, got {site!r}", _fail)
         name = site.get("name")
         if not isinstance(name, str) or not _NAME.match(name):
             raise _fail(f"{where}.name = {name!r}: must be lower-case letters, digits, '_' or '-', starting with a letter")
@@ -250,5 +244,4 @@ class FilterModule:
     """webfarm balancer filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_haproxy_balance": webfarm_haproxy_balance, "webfarm_haproxy_sites": webfarm_haproxy_sites,
-                "webfarm_haproxy_backends": webfarm_haproxy_backends}
+        return filter_table(webfarm_haproxy_balance, webfarm_haproxy_sites, webfarm_haproxy_backends)

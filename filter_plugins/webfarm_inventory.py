@@ -24,6 +24,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import ADDRESS_VAR, host_address, host_port, unusable
+from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 
 
 def _fail(filter_name: str, msg: str) -> AnsibleFilterError:
@@ -220,9 +221,4 @@ class FilterModule:
     """webfarm inventory filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {
-            "webfarm_nodes": webfarm_nodes,
-            "webfarm_declared_addresses": webfarm_declared_addresses,
-            "webfarm_health_urls": webfarm_health_urls,
-            "webfarm_address_in": webfarm_address_in,
-        }
+        return filter_table(webfarm_nodes, webfarm_declared_addresses, webfarm_health_urls, webfarm_address_in)

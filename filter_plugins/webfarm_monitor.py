@@ -23,6 +23,7 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 from ansible_collections.webfarm.cluster.plugins.module_utils import registry
 from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import host_address, host_port
+from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 
 
 def _fail(msg: str) -> AnsibleFilterError:
@@ -52,8 +53,8 @@ def _port(name: str, hvars: Mapping[str, Any], defaults: Mapping[str, Any], key:
 # inventory, the roles' defaults (d), every group and the skipped hosts.
 def _web_farm(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any],
               groups: Mapping[str, Sequence[str]], skip: Sequence[str]) -> dict[str, Any]:
-    """The web nodes, and the content master (the content group's host) whose push the monitor reads."""
-    masters = [h for h in groups.get("content", []) if h not in skip]
+    """The web nodes, and the content master (the content_sync group's host) whose push the monitor reads."""
+    masters = [h for h in groups.get("content_sync", []) if h not in skip]
     nodes = []
     for n in names:
         hv = hostvars[n]
@@ -103,8 +104,8 @@ def _active_passive(names: Sequence[str], hostvars: Mapping[str, Any], d: Mappin
     return {"nodes": [{"name": n, "address": _address(n, hostvars[n])} for n in names], "groups": resource_groups}
 
 
-def _sessions(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any],
-              groups: Mapping[str, Sequence[str]], skip: Sequence[str]) -> dict[str, Any]:
+def _session_store(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any],
+                   groups: Mapping[str, Sequence[str]], skip: Sequence[str]) -> dict[str, Any]:
     if not names:
         return {"stores": []}
     first = hostvars[names[0]]
@@ -122,7 +123,7 @@ _SOURCES = {
     "nlb": _nlb,
     "rr_dns": _rr_dns,
     "active_passive": _active_passive,
-    "sessions": _sessions,
+    "session_store": _session_store,
 }
 
 
@@ -176,4 +177,4 @@ def webfarm_monitor_panels(names: Sequence[str] | None = None, var: str = "webfa
 
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_monitor_targets": webfarm_monitor_targets, "webfarm_monitor_panels": webfarm_monitor_panels}
+        return filter_table(webfarm_monitor_targets, webfarm_monitor_panels)

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 
 # The query each role runs before the apt module (which loads the whole
 # package cache, about 0.3 s of CPU per host, even when nothing is missing).
@@ -36,4 +37,4 @@ class FilterModule:
     """webfarm package filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_missing_packages": webfarm_missing_packages}
+        return filter_table(webfarm_missing_packages)

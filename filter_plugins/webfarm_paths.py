@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 from ansible_collections.webfarm.cluster.plugins.module_utils.paths import normal_path, webfarm_path_problem
 
 
@@ -72,5 +73,4 @@ class FilterModule:
     """webfarm path filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_path_problem": webfarm_path_problem, "webfarm_path_problems": webfarm_path_problems,
-                "webfarm_path": webfarm_path}
+        return filter_table(webfarm_path_problem, webfarm_path_problems, webfarm_path)

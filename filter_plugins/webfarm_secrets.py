@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 
 # Anywhere in the value, once case and punctuation are dropped
 # ("Change-Me", "CHANGE_ME", "ssh-ed25519 AAAA...ChangeMe..."): a random
@@ -89,4 +90,4 @@ class FilterModule:
     """webfarm secret filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_is_placeholder": webfarm_is_placeholder, "webfarm_placeholders": webfarm_placeholders}
+        return filter_table(webfarm_is_placeholder, webfarm_placeholders)

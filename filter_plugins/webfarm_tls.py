@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.webfarm.cluster.plugins.module_utils.checks import checked_entry, filter_table
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -64,11 +65,7 @@ def webfarm_tls_certificate(item: Any, var: str = "lb_haproxy_tls_certificates[0
 
     ``pem`` is the chain then the key, as HAProxy loads it from one file.
     """
-    if not isinstance(item, Mapping):
-        raise _fail(f"{var} must be a mapping of name, certificate or certificate_file, key or key_file")
-    unknown = sorted(set(item) - CERT_KEYS)
-    if unknown:
-        raise _fail(f"{var} has unknown keys {', '.join(unknown)} (known: {', '.join(sorted(CERT_KEYS))})")
+    item = checked_entry(var, item, CERT_KEYS, "of name, certificate or certificate_file, key or key_file", _fail)
     name = item.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
         raise _fail(f"{var}.name = {name!r}: must be letters, digits, '.', '_' or '-' (it names the file on the balancer)")
@@ -129,4 +126,4 @@ class FilterModule:
     """webfarm TLS filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_tls_certificate": webfarm_tls_certificate, "webfarm_tls_certificates": webfarm_tls_certificates}
+        return filter_table(webfarm_tls_certificate, webfarm_tls_certificates)

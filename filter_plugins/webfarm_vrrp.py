@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 
 
 def _fail(msg: str) -> AnsibleFilterError:
@@ -99,4 +100,4 @@ class FilterModule:
     """webfarm VRRP filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"webfarm_vrrp_instances": webfarm_vrrp_instances, "webfarm_vrrp_masters": webfarm_vrrp_masters}
+        return filter_table(webfarm_vrrp_instances, webfarm_vrrp_masters)

@@ -33,7 +33,7 @@ FINGERPRINT = "cd {root} && find . -type f -printf '%P %s %T@\\n' | LC_ALL=C sor
 
 def root_of(host: Host) -> str:
     """The content master's published tree, or a web node's content root."""
-    if "content" in host.groups:
+    if "content_sync" in host.groups:
         return str(host.var("content_sync_source") or "/srv/webfarm/content")
     return str(host.var("web_node_content_root"))
 

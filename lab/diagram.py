@@ -107,18 +107,18 @@ def dot(inv: Inventory, title: str = "") -> str:
         to_group(client, "rr_dns", label="DNS")
     if "rr_dns" in anchor:
         to_group(anchor["rr_dns"], "web_farm", label="A records", style="dashed")
-    if "content" in anchor:
-        to_group(anchor["content"], "web_farm", label="rsync over SSH")
+    if "content_sync" in anchor:
+        to_group(anchor["content_sync"], "web_farm", label="rsync over SSH")
     store = [a for a, label in vips["active_passive"] if "store" in label]
     if "web_farm" in anchor:
         if store:
             edges.append(f"  {anchor['web_farm']} -> {_id('vip_' + store[0])} [ltail=cluster_web_farm, label=\"sessions\"];")
-        elif "sessions" in anchor:
-            edges.append(f"  {anchor['web_farm']} -> {anchor['sessions']} [ltail=cluster_web_farm, "
-                         f"lhead=cluster_sessions, label=\"sessions\"];")
+        elif "session_store" in anchor:
+            edges.append(f"  {anchor['web_farm']} -> {anchor['session_store']} [ltail=cluster_web_farm, "
+                         f"lhead=cluster_session_store, label=\"sessions\"];")
     if "monitor" in anchor:
         for group in placed:
-            if group not in ("monitor", "clients", "content"):
+            if group not in ("monitor", "clients", "content_sync"):
                 to_group(anchor["monitor"], group, style="dotted", color="#8e7cc3")
     return "\n".join(lines + edges + ["}"]) + "\n"
 

@@ -128,14 +128,17 @@ def check_on_local_hosts(tmp_path: os.PathLike[str], playbook: str, groups: Mapp
 
 
 def assert_stopped_before_changes(out: subprocess.CompletedProcess[str], messages: Iterable[str],
-                                  first_changes: Iterable[str]) -> None:
-    """The play failed, said every message, and never reached a task that changes a host."""
+                                  first_changes: Iterable[str], hidden: Iterable[str] = ()) -> None:
+    """The play failed, said every message, never reached a task that changes
+    a host, and printed none of ``hidden`` (the secrets it was given)."""
     text = out.stdout + out.stderr
     assert out.returncode != 0, text
     for message in messages:
         assert message in text, text
     for task in first_changes:
         assert task not in text, f"'{task}' ran despite the bad input"
+    for secret in hidden:
+        assert secret not in text, f"a secret was printed ({len(secret)} characters, starting {secret[:4]!r})"
 
 
 def recap(stdout: str) -> dict[str, dict[str, int]]:

@@ -130,7 +130,7 @@ def backend(inventory: Inventory) -> str:
     said = web[0].var("session_app_backend") if web else None
     if isinstance(said, str) and said in ("redis", "memory"):
         return said
-    return "redis" if inventory.hosts("sessions") else "memory"
+    return "redis" if inventory.hosts("session_store") else "memory"
 
 
 def store_login(store: Host, user: str = "") -> tuple[str, str]:
@@ -167,9 +167,9 @@ def store_url(store: Host, login: tuple[str, str] = ("", "")) -> str:
 def store_host(inventory: Inventory, timeout: float = 60) -> tuple[Host, list[Host] | None]:
     """The host running the store now, and the cluster's nodes when a cluster
     runs it (None for a store on a host of its own)."""
-    stores = inventory.hosts("sessions")
+    stores = inventory.hosts("session_store")
     if not stores:
-        raise LookupError(f"the inventory {inventory.source} has no session store (sessions group)")
+        raise LookupError(f"the inventory {inventory.source} has no session store (session_store group)")
     if "active_passive" not in stores[0].groups:
         return stores[0], None
     nodes = inventory.hosts("active_passive")

@@ -118,18 +118,7 @@ serial:
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.webfarm.cluster.plugins.module_utils.dns_zone import (  # noqa: E402
-    Plan,
-    absolute,
-    canonicalizer,
-    desired_rrsets,
-    plan,
-    render,
-    rrsets_from_zone,
-    soa_fields,
-    soa_plan,
-    update_message,
-)
+from ansible_collections.webfarm.cluster.plugins.module_utils import dns_zone  # noqa: E402
 
 try:
     import dns.message
@@ -167,8 +156,8 @@ def run_module() -> None:
     p = module.params
     zone = p["zone"].rstrip(".") + "."
     try:
-        desired = desired_rrsets(p["records"], zone, p["default_ttl"], canonicalizer(zone))
-        keep = [(absolute(rr["name"], zone), str(rr.get("type", "A")).upper()) for rr in p["keep"]]
+        desired = dns_zone.desired_rrsets(p["records"], zone, p["default_ttl"], dns_zone.canonicalizer(zone))
+        keep = [(dns_zone.absolute(rr["name"], zone), str(rr.get("type", "A")).upper()) for rr in p["keep"]]
     except (ValueError, KeyError) as exc:
         module.fail_json(msg=f"webfarm_dns_zone: {exc}")
     except Exception as exc:  # dnspython's syntax errors for a bad value
@@ -182,16 +171,16 @@ def run_module() -> None:
     except Exception as exc:
         module.fail_json(msg=f"webfarm_dns_zone: could not transfer {zone} from {p['server']} with key "
                              f"{p['key_name']}: {type(exc).__name__}: {exc}")
-    current = rrsets_from_zone(zone_obj)
+    current = dns_zone.rrsets_from_zone(zone_obj)
     soa_rdataset = zone_obj.find_rdataset(zone, "SOA")
-    soa_now = soa_fields(soa_rdataset[0])
+    soa_now = dns_zone.soa_fields(soa_rdataset[0])
     serial = soa_now["serial"]
-    records_plan = plan(current, desired, keep, p["purge"])
+    records_plan = dns_zone.plan(current, desired, keep, p["purge"])
     try:
-        new_soa = soa_plan(soa_now, p["soa"], zone)
+        new_soa = dns_zone.soa_plan(soa_now, p["soa"], zone)
     except ValueError as exc:
         module.fail_json(msg=f"webfarm_dns_zone: {exc}")
-    the_plan = Plan(records_plan.replace, records_plan.delete, new_soa)
+    the_plan = dns_zone.Plan(records_plan.replace, records_plan.delete, new_soa)
     result = {
         "changed": the_plan.changed,
         "replaced": [line for rr in the_plan.replace for line in rr.lines()],
@@ -201,10 +190,10 @@ def run_module() -> None:
     }
     if module._diff and the_plan.changed:
         before = [current[rr.key] for rr in the_plan.replace if rr.key in current] + list(the_plan.delete)
-        result["diff"] = {"before": render(before), "after": render(list(the_plan.replace)),
+        result["diff"] = {"before": dns_zone.render(before), "after": dns_zone.render(list(the_plan.replace)),
                           "before_header": f"{zone} (changed rrsets)", "after_header": f"{zone} (changed rrsets)"}
     if the_plan.changed and not module.check_mode:
-        msg = update_message(zone, the_plan, keyring, p["key_name"], p["key_algorithm"], int(soa_rdataset.ttl))
+        msg = dns_zone.update_message(zone, the_plan, keyring, p["key_name"], p["key_algorithm"], int(soa_rdataset.ttl))
         try:
             response = dns.query.tcp(msg, p["server"], port=p["port"], timeout=p["timeout"])
         except Exception as exc:

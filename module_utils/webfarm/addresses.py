@@ -10,6 +10,8 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.webfarm.cluster.plugins.module_utils.checks import whole_number
+
 ADDRESS_VAR = "webfarm_address"
 
 
@@ -50,12 +52,9 @@ def host_port(name: str, hvars: Mapping[str, Any], port_var: str, default_port: 
     raw = hvars.get(port_var, default_port)
     if raw is None:
         raise ValueError(f"host '{name}' has no {port_var} and no default port was given")
-    if isinstance(raw, bool):
+    port = whole_number(raw)
+    if port is None:
         raise ValueError(f"host '{name}': {port_var} {raw!r} is not a port number")
-    try:
-        port = int(str(raw).strip())
-    except ValueError:
-        raise ValueError(f"host '{name}': {port_var} {raw!r} is not a port number") from None
     if not 1 <= port <= 65535:
         raise ValueError(f"host '{name}': {port_var} {port} is outside 1-65535")
     return port

@@ -66,7 +66,7 @@ def seen_everywhere(inventory: Inventory, client, node: Host) -> dict[str, bool]
     for lb in inventory.hosts("nlb"):
         states = haproxy.server_states(lb)
         where[f"haproxy {lb.name}"] = any(server == node.name for (_, server) in states)
-    for master in inventory.hosts("content"):
+    for master in inventory.hosts("content_sync"):
         config = hosts.run(master, "cat", "/etc/webfarm/content-sync/lsyncd.conf.lua", check=False).stdout
         where[f"content sync {master.name}"] = node.address in config
     monitor = mon.of(inventory)
@@ -78,7 +78,7 @@ def seen_everywhere(inventory: Inventory, client, node: Host) -> dict[str, bool]
 @pytest.mark.drill
 def test_a_fourth_web_node_joins_everywhere_and_leaves_drained_with_no_failed_request(inventory, client,
                                                                                      drill_record):
-    if not (inventory.hosts("nlb") and inventory.hosts("rr_dns") and inventory.hosts("content")):
+    if not (inventory.hosts("nlb") and inventory.hosts("rr_dns") and inventory.hosts("content_sync")):
         pytest.skip("needs the whole lab: balancers, round-robin DNS and a content master")
     if LAB_INVENTORY.resolve() != Path(inventory.source).resolve():
         pytest.skip("adds a container to the lab: runs against inventories/lab only")
@@ -105,7 +105,7 @@ def test_a_fourth_web_node_joins_everywhere_and_leaves_drained_with_no_failed_re
         steps["add seen everywhere"] = time.time() - t_add
         rel = f"day2/{node.name}.txt"
         data = f"{node.name} {t_add}\n".encode()
-        content.publish(inventory.hosts("content")[0], rel, data)
+        content.publish(inventory.hosts("content_sync")[0], rel, data)
         digest = hashlib.sha256(data).hexdigest()
         content.wait_file([node], rel, digest, timeout=10)
         wait_for(lambda: node.name in webclient.served_by(client.inv, through_vip, 8, str(node.var("web_node_header"))),

@@ -131,7 +131,7 @@ def test_the_monitor_cannot_write_to_the_store(monitor):
     if not stores:
         pytest.skip("the monitor watches no session store")
     cfg = json.loads(hosts.run(monitor, "cat", "/etc/webfarm/monitor/monitor.json").stdout)
-    target = cfg["targets"]["sessions"]["stores"][0]
+    target = cfg["targets"]["session_store"]["stores"][0]
     code = ("import redis,sys;c=redis.Redis(host=sys.argv[1],port=int(sys.argv[2]),username=sys.argv[3],password=sys.argv[4]);"
             "print('info', bool(c.info()));\ntry:\n c.set('webfarm-monitor-probe','x');print('WROTE')\n"
             "except redis.exceptions.NoPermissionError as e:\n print('refused',e)")

@@ -131,9 +131,8 @@ def test_placeholders_left_for_the_secrets_are_refused_by_name(tmp_path):
     assert_stopped_before_changes(out, [
         "pacemaker_cluster_hacluster_password, pacemaker_cluster_corosync_authkey, pacemaker_cluster_dns_key_secret, "
         'pacemaker_cluster_fence_devices[0].params.password, pacemaker_cluster_fence_devices[1].params.password = "(hidden)": '
-        "still hold a placeholder"], FIRST_CHANGES)
-    for secret in ("CHANGE-ME-PLEASE", "CHANGE-ME" * 2, "changemechangemechangeme", "REPLACE_ME"):
-        assert secret not in out.stdout + out.stderr, "a secret was printed"
+        "still hold a placeholder"], FIRST_CHANGES,
+        hidden=["CHANGE-ME-PLEASE", "CHANGE-ME" * 2, "changemechangemechangeme", "REPLACE_ME"])
 
 
 def test_site_yml_refuses_a_bad_cluster_input_before_the_web_farm_changes(tmp_path):

@@ -44,5 +44,4 @@ def test_good_monitor_settings_pass_the_checks(tmp_path):
 ])
 def test_bad_monitor_settings_stop_the_play_naming_the_variable(tmp_path, overrides, message):
     out = run_mon(tmp_path, **overrides)
-    assert_stopped_before_changes(out, [message], FIRST_CHANGES)
-    assert "CHANGE-ME-CHANGE-ME" not in out.stdout + out.stderr, "a secret was printed"
+    assert_stopped_before_changes(out, [message], FIRST_CHANGES, hidden=["CHANGE-ME-CHANGE-ME"])

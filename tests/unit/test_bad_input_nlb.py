@@ -28,8 +28,8 @@ def run_nlb(tmp_path, balancers=("lb1", "lb2"), until=None, **overrides):
     }, {**GOOD, **overrides}, until=until)
 
 
-def assert_stopped(out, message):
-    assert_stopped_before_changes(out, [message], FIRST_CHANGES)
+def assert_stopped(out, message, hidden=()):
+    assert_stopped_before_changes(out, [message], FIRST_CHANGES, hidden)
 
 
 def test_good_input_passes_the_checks(tmp_path):
@@ -77,9 +77,7 @@ def test_good_input_passes_the_checks(tmp_path):
 ])
 def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, message):
     out = run_nlb(tmp_path, **overrides)
-    assert_stopped(out, message)
-    password = overrides.get("lb_haproxy_stats_password")
-    assert not password or password not in out.stdout + out.stderr, "the password was printed"
+    assert_stopped(out, message, hidden=[p for p in [overrides.get("lb_haproxy_stats_password")] if p])
 
 
 def test_one_balancer_needs_the_explicit_switch(tmp_path):
@@ -118,8 +116,7 @@ def test_bad_tls_input_stops_the_play_naming_the_variable(tmp_path):
          "lb_haproxy_sites[0].tls_port = 443: HTTPS needs a certificate"),
     ]:
         out = run_nlb(tmp_path, **overrides)
-        assert_stopped(out, message)
-        assert other_key.splitlines()[1] not in out.stdout + out.stderr, "the key was printed"
+        assert_stopped(out, message, hidden=[other_key.splitlines()[1]])
 
 
 def test_site_yml_refuses_a_bad_keepalived_input_before_the_web_farm_changes(tmp_path):

@@ -21,8 +21,8 @@ def run_rr_dns(tmp_path, **overrides):
     }, {**GOOD, **overrides})
 
 
-def assert_stopped(out, *messages):
-    assert_stopped_before_changes(out, messages, FIRST_CHANGES)
+def assert_stopped(out, *messages, hidden=()):
+    assert_stopped_before_changes(out, messages, FIRST_CHANGES, hidden)
 
 
 def test_good_input_passes_the_checks(tmp_path):
@@ -64,8 +64,7 @@ def test_good_input_passes_the_checks(tmp_path):
 ])
 def test_bad_input_is_named_before_any_change(tmp_path, overrides, message):
     out = run_rr_dns(tmp_path, **overrides)
-    assert_stopped(out, message)
-    assert "changemechangemechangeme" not in out.stdout + out.stderr, "a secret was printed"
+    assert_stopped(out, message, hidden=["changemechangemechangeme"])
 
 
 def test_a_timeout_equal_to_the_interval_and_a_cname_of_its_own_pass(tmp_path):

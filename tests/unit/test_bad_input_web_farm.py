@@ -28,9 +28,9 @@ def run_wf(tmp_path, content=True, sessions=True, groups=None, extra_vars=None, 
     groups = groups or {"web_farm": {"web1": {"webfarm_address": "10.213.0.11"},
                                      "web2": {"webfarm_address": "10.213.0.12"}}}
     if content:
-        groups.setdefault("content", {"content1": {"webfarm_address": "10.213.0.51"}})
+        groups.setdefault("content_sync", {"content1": {"webfarm_address": "10.213.0.51"}})
     if sessions:
-        groups.setdefault("sessions", {"store1": {"webfarm_address": "10.213.0.61"}})
+        groups.setdefault("session_store", {"store1": {"webfarm_address": "10.213.0.61"}})
     variables = {"content_sync_ssh_private_key": PRIVATE_KEY, "session_store_password": "p" * 24, **STORE,
                  **({"web_node_content_sync_public_key": PUBLIC_KEY} if content else {}), **overrides}
     return check_on_local_hosts(tmp_path, "web_farm.yml", groups, variables, extra_vars=extra_vars, until=until)
@@ -105,7 +105,7 @@ def test_a_placeholder_left_for_a_secret_is_refused_by_name(tmp_path, var, place
 
 def test_the_content_master_is_not_a_web_node(tmp_path):
     groups = {"web_farm": {"web1": {"webfarm_address": "10.213.0.11"}, "web2": {"webfarm_address": "10.213.0.12"}},
-              "content": {"web1": {}}}
+              "content_sync": {"web1": {}}}
     assert_stopped_before_changes(run_wf(tmp_path, groups=groups), ["must hold one content master, a host of its own"],
                                   FIRST_CHANGES)
 
@@ -125,4 +125,14 @@ def test_the_content_master_pushes_to_each_inventory_host_once(tmp_path, targets
 
 def test_a_master_key_without_a_master_is_refused(tmp_path):
     out = run_wf(tmp_path, content=False, web_node_content_sync_public_key=PUBLIC_KEY)
-    assert_stopped_before_changes(out, ["is set but the inventory has no content group"], FIRST_CHANGES)
+    assert_stopped_before_changes(out, ["is set but the inventory has no content_sync group"], FIRST_CHANGES)
+
+
+def test_an_inventory_with_the_old_group_names_is_refused(tmp_path):
+    # The groups took their roles' names: content_sync and session_store.
+    groups = {"web_farm": {"web1": {"webfarm_address": "10.213.0.11"}},
+              "content": {"content1": {"webfarm_address": "10.213.0.51"}},
+              "sessions": {"store1": {"webfarm_address": "10.213.0.61"}}}
+    out = run_wf(tmp_path, content=False, sessions=False, groups=groups)
+    assert_stopped_before_changes(out, ["inventory groups under their old names: rename content to content_sync, "
+                                        "rename sessions to session_store (groups and group_vars folders)"], FIRST_CHANGES)

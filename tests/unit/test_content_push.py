@@ -5,8 +5,6 @@ adds or changes files costs no dry run. rsync itself is replaced by a
 recorder here; tests/web_farm drives the real one."""
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,15 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from script_module import load_script
 
 from lab.inventory import ROOT
 
 SCRIPT = ROOT / "roles" / "content_sync" / "files" / "webfarm-content-push"
-_loader = importlib.machinery.SourceFileLoader("webfarm_content_push", str(SCRIPT))
-_spec = importlib.util.spec_from_loader(_loader.name, _loader)
-guard = importlib.util.module_from_spec(_spec)
-sys.modules[_loader.name] = guard
-_loader.exec_module(guard)
+guard = load_script(SCRIPT, "webfarm_content_push")
 
 MARKER = ".webfarm-content-root"
 TARGET = "webfarm-content@10.213.0.11:"

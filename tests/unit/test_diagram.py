@@ -16,10 +16,10 @@ def inventory() -> Inventory:
         "node2": {"webfarm_address": "10.0.0.42", "pacemaker_cluster_services": [{"name": "store", "vip": "10.0.0.211"}]},
     }
     data = {"_meta": {"hostvars": hostvars},
-            "all": {"children": ["clients", "nlb", "web_farm", "active_passive", "sessions"]},
+            "all": {"children": ["clients", "nlb", "web_farm", "active_passive", "session_store"]},
             "clients": {"hosts": ["client"]}, "nlb": {"hosts": ["lb1", "lb2"]},
             "web_farm": {"hosts": ["web1", "web2"]}, "active_passive": {"hosts": ["node1", "node2"]},
-            "sessions": {"children": ["active_passive"]}}
+            "session_store": {"children": ["active_passive"]}}
     return Inventory("unit", data)
 
 
@@ -28,7 +28,7 @@ def test_every_host_is_drawn_once_in_its_topology_with_its_address():
     for name, address in (("lb1", "10.0.0.31"), ("web2", "10.0.0.12"), ("node2", "10.0.0.42")):
         assert text.count(f'{name} [label="{name}\\n{address}"]') == 1, text
     # The store's hosts are the cluster's: no box of their own.
-    assert "cluster_sessions" not in text and "cluster_active_passive" in text
+    assert "cluster_session_store" not in text and "cluster_active_passive" in text
 
 
 def test_the_vips_and_the_traffic_are_drawn():

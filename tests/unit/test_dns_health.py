@@ -4,23 +4,18 @@ probe against HTTP servers on loopback."""
 from __future__ import annotations
 
 import http.server
-import importlib.machinery
-import importlib.util
 import json
 import subprocess
 import sys
 import threading
 
 import pytest
+from script_module import load_script
 
 from lab.inventory import ROOT
 
 SCRIPT = ROOT / "roles" / "dns_server" / "files" / "webfarm-dns-health"
-_loader = importlib.machinery.SourceFileLoader("webfarm_dns_health", str(SCRIPT))
-_spec = importlib.util.spec_from_loader(_loader.name, _loader)
-health = importlib.util.module_from_spec(_spec)
-sys.modules[_loader.name] = health
-_loader.exec_module(health)
+health = load_script(SCRIPT, "webfarm_dns_health")
 
 CONFIG = {"zone": "webfarm.test.", "name": "www.webfarm.test.", "ttl": 5, "server": "127.0.0.1", "port": 53,
           "key_name": "webfarm-health", "key_file": "/etc/webfarm/dns-health/key", "interval": 0.5, "timeout": 0.5,

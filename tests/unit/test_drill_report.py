@@ -213,13 +213,20 @@ def test_labels_are_escaped():
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_session_of_drills_prints_the_table_writes_the_report_and_ends_with_its_link(tmp_path):
-    """The plugin end to end, in a pytest of its own: one drill passes, one
-    fails its assertion, one misses its target, one records nothing."""
+def _demo_project(tmp_path: Path) -> Path:
+    """A project of its own for the plugin: pytest.ini with the drill marker,
+    tests/conftest.py loading lab.pytest_plugin; returns tests/demo/."""
     tests = tmp_path / "tests" / "demo"
     tests.mkdir(parents=True)
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    drill: a drill\n")
     (tmp_path / "tests" / "conftest.py").write_text('pytest_plugins = ["lab.pytest_plugin"]\n')
+    return tests
+
+
+def test_a_session_of_drills_prints_the_table_writes_the_report_and_ends_with_its_link(tmp_path):
+    """The plugin end to end, in a pytest of its own: one drill passes, one
+    fails its assertion, one misses its target, one records nothing."""
+    tests = _demo_project(tmp_path)
     (tests / "test_drill_demo.py").write_text(textwrap.dedent("""
         import pytest
         from lab import drill_report
@@ -305,10 +312,7 @@ def test_under_xdist_every_workers_records_reach_the_report(tmp_path):
     """pytest -n 2: the drills run in two worker processes and the report is
     written by the controller, which sees only the workers' test reports:
     every record must travel with them, figures and requests alike."""
-    tests = tmp_path / "tests" / "demo"
-    tests.mkdir(parents=True)
-    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    drill: a drill\n")
-    (tmp_path / "tests" / "conftest.py").write_text('pytest_plugins = ["lab.pytest_plugin"]\n')
+    tests = _demo_project(tmp_path)
     (tests / "test_drill_spread.py").write_text(textwrap.dedent("""
         import os
 

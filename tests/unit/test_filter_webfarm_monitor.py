@@ -12,7 +12,7 @@ DEFAULTS = {"web_node_port": 80, "web_node_health_path": "/health",
             "dns_server_zone": "webfarm.test", "dns_server_service_name": "www", "session_store_port": 6379,
             "session_store_service_manager": "systemd"}
 GROUPS = {"all": ["web1", "web2", "lb1", "dns1", "node1", "node2", "mon1"], "web_farm": ["web1", "web2"],
-          "nlb": ["lb1"], "rr_dns": ["dns1"], "active_passive": ["node1", "node2"], "sessions": ["node1", "node2"],
+          "nlb": ["lb1"], "rr_dns": ["dns1"], "active_passive": ["node1", "node2"], "session_store": ["node1", "node2"],
           "monitor": ["mon1"]}
 SERVICES = [{"name": "web", "vip": "10.213.0.210", "dns_name": "web-ha"}, {"name": "store", "vip": "10.213.0.211"}]
 HOSTVARS = {
@@ -28,18 +28,18 @@ HOSTVARS = {
 
 def test_every_topology_of_the_inventory_is_watched():
     t = webfarm_monitor_targets(GROUPS, HOSTVARS, [], [], DEFAULTS)
-    assert list(t) == ["web_farm", "nlb", "rr_dns", "active_passive", "sessions"]
+    assert list(t) == ["web_farm", "nlb", "rr_dns", "active_passive", "session_store"]
     assert t["web_farm"]["nodes"][1] == {"name": "web2", "address": "10.213.0.12", "port": 8080, "health_path": "/health",
                                          "version_path": "/.well-known/webfarm/content-version"}
     assert t["nlb"]["vips"] == ["10.213.0.200", "10.213.0.201"] and t["nlb"]["port"] == 80
     assert t["rr_dns"]["names"] == ["www.webfarm.test", "web-ha.webfarm.test"]
     assert t["active_passive"]["groups"] == ["webfarm-web", "webfarm-store"]
-    assert t["sessions"]["stores"] == [{"name": "store (cluster)", "address": "10.213.0.211", "port": 6379,
+    assert t["session_store"]["stores"] == [{"name": "store (cluster)", "address": "10.213.0.211", "port": 6379,
                                         "hosts": ["node1", "node2"]}]
 
 
 def test_the_content_master_is_watched_with_the_web_farm():
-    groups = {**GROUPS, "content": ["content1"]}
+    groups = {**GROUPS, "content_sync": ["content1"]}
     hostvars = {**HOSTVARS, "content1": {"webfarm_address": "10.213.0.51"}}
     assert webfarm_monitor_targets(groups, hostvars, ["web_farm"], [], DEFAULTS)["web_farm"]["content"] == [
         {"name": "content1", "address": "10.213.0.51"}]

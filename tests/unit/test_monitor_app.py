@@ -17,7 +17,7 @@ from roles.farm_monitor.files.webfarm_monitor.farm import Farm
 from roles.farm_monitor.files.webfarm_monitor.probes.active_passive import cluster, merge_views, parse_crm_mon
 from roles.farm_monitor.files.webfarm_monitor.probes.nlb import backend_view, balancer, parse_stats_csv, server_state
 from roles.farm_monitor.files.webfarm_monitor.probes.rr_dns import dns_server
-from roles.farm_monitor.files.webfarm_monitor.probes.sessions import store_reading
+from roles.farm_monitor.files.webfarm_monitor.probes.session_store import store_reading
 from roles.farm_monitor.files.webfarm_monitor.probes.web_farm import content_push, content_reading, web_node
 from roles.farm_monitor.files.webfarm_monitor.readings import Reading
 from roles.farm_monitor.files.webfarm_monitor.web import Monitor
@@ -261,11 +261,11 @@ def test_every_promised_row_shows_before_its_first_reading():
     cfg = {**CFG, "targets": {**CFG["targets"], "nlb": {"balancers": [{"name": "lb1", "address": "127.0.0.1",
                                                                         "stats_port": 1}],
                                                       "vips": ["10.0.0.1"], "port": 80, "balancer_path": "/b"},
-                              "sessions": {"stores": [{"name": "store1", "address": "127.0.0.1", "port": 1}]}}}
+                              "session_store": {"stores": [{"name": "store1", "address": "127.0.0.1", "port": 1}]}}}
     snap = Monitor(cfg, start=False).farm.snapshot(cfg["panels"])
     states = {r["key"]: r["state"] for p in snap["panels"] for r in p["rows"]}
     assert states == {"web_farm/web1": "unknown", "nlb/lb1": "unknown", "nlb/lb1/web1": "unknown",
-                      "nlb/vip/10.0.0.1": "unknown", "sessions/store1": "unknown"}
+                      "nlb/vip/10.0.0.1": "unknown", "session_store/store1": "unknown"}
 
 
 def test_stats_that_refuse_the_monitor_are_unknown_not_down():

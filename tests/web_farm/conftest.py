@@ -9,10 +9,10 @@ web_node, web_nodes = group_fixtures("web_farm", "web_node")
 
 @pytest.fixture(scope="module")
 def master(inventory):
-    """The content master (the content group's host)."""
-    masters = inventory.hosts("content")
+    """The content master (the content_sync group's host)."""
+    masters = inventory.hosts("content_sync")
     if not masters:
-        pytest.skip("the inventory has no content master (content group)")
+        pytest.skip("the inventory has no content master (content_sync group)")
     return masters[0]
 
 

@@ -29,21 +29,21 @@ def store_view(host: Host) -> tuple[bool, str]:
 
 ROLES = {
     "web_farm": Role(_web.title, _web.url, web_view),
-    "content": Role("content master (lsyncd)", lambda h: "-", master_view),
-    "sessions": Role("session store (Redis)", sessions.store_url, store_view),
+    "content_sync": Role("content master (lsyncd)", lambda h: "-", master_view),
+    "session_store": Role("session store (Redis)", sessions.store_url, store_view),
 }
 
 
 def notes(inv: Inventory) -> list[str]:
     lines = []
-    for master in inv.hosts("content"):
+    for master in inv.hosts("content_sync"):
         lines.append(f"Content master {master.name}: edit {content.root_of(master)} there; "
                      f"every web node gets it within a second (docker exec -it {master.container} bash)")
     web = inv.hosts("web_farm")
     if web:
-        backend = "redis (shared)" if inv.hosts("sessions") else "memory (per node)"
+        backend = "redis (shared)" if inv.hosts("session_store") else "memory (per node)"
         lines.append(f"Session app: {sessions.spread_urls(inv)[0]} (sessions in {backend}; curl -c jar -b jar to keep one)")
-    stores = inv.hosts("sessions")
+    stores = inv.hosts("session_store")
     if stores:
         store = stores[0]
         where = store.name

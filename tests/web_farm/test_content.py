@@ -1,6 +1,6 @@
 """Content replication: the content master's tree on every web node.
 
-The master (the content group's host) pushes with lsyncd and rsync over SSH
+The master (the content_sync group's host) pushes with lsyncd and rsync over SSH
 (roles/content_sync); each node takes pushes into its content root only
 (web_node's rrsync). These tests write on the master and watch the nodes:
 new files arrive, rewrites are never seen half-written, deletions

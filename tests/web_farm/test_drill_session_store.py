@@ -1,7 +1,7 @@
 """Drill: crash the session store's host while a session keeps visiting.
 
 The store is Redis with its append-only file fsynced before it answers
-(roles/session_store). On a cluster (the lab: the sessions group is the
+(roles/session_store). On a cluster (the lab: the session_store group is the
 active_passive cluster) the store group moves to another node; on a host of
 its own (molecule/web_farm) the host is started again. Either way:
 - while the store is away the app answers 503 "degraded" with a reason,

@@ -71,9 +71,9 @@ def test_the_session_cookie_is_secure_over_https_and_a_forged_scheme_is_not_beli
 def test_the_apps_store_login_counts_visits_and_may_do_nothing_else(inventory):
     """The app's Redis user (ACL) has its commands on its own keys only; the
     default user is off, so no client gets in without a user name."""
-    stores = inventory.hosts("sessions")
+    stores = inventory.hosts("session_store")
     if not stores:
-        pytest.skip("the inventory has no session store (sessions group)")
+        pytest.skip("the inventory has no session store (session_store group)")
     store, _ = sessions.store_host(inventory)
     user, password = sessions.store_login(store)
     assert password, f"{store.name}: no login for the session app's user in /etc/redis/webfarm-auth.conf"
@@ -98,8 +98,8 @@ def test_the_apps_store_login_counts_visits_and_may_do_nothing_else(inventory):
 @pytest.mark.drill
 @pytest.mark.parametrize("kind", ["redis", "memory"])
 def test_crash_the_node_that_served_last(inventory, client, kind):
-    if kind == "redis" and not inventory.hosts("sessions"):
-        pytest.skip("the inventory has no session store (sessions group)")
+    if kind == "redis" and not inventory.hosts("session_store"):
+        pytest.skip("the inventory has no session store (session_store group)")
     nodes = {n.name: n for n in inventory.hosts("web_farm")}
     path = sessions.app_path(inventory)
     with sessions.switched(inventory, kind):

@@ -24,7 +24,6 @@ configuration file and exits non-zero naming what is wrong.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import socket
@@ -36,6 +35,9 @@ from collections.abc import Callable, Iterable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
+# Installed beside this file by role wsgi_kit (roles/wsgi_kit/files/).
+from webfarm_wsgi import ConfigError, LazyApp, check_config_main, read_json_object, reply
+
 CONFIG_ENV = "WEBFARM_SESSION_APP_CONFIG"
 DEFAULT_CONFIG = "/etc/webfarm/session-app.json"
 SESSION_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -43,19 +45,9 @@ BACKENDS = ("redis", "memory")
 MEMORY_MAX_SESSIONS = 100_000
 
 
-class ConfigError(ValueError):
-    """A configuration value is missing or wrong; the message names it."""
-
-
 def load_config(path: str) -> dict[str, Any]:
     """Read and check the JSON configuration."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            cfg = json.load(f)
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{path}: cannot read a JSON object: {e}") from None
-    if not isinstance(cfg, dict):
-        raise ConfigError(f"{path}: expected a JSON object")
+    cfg = read_json_object(path)
     if cfg.get("backend") not in BACKENDS:
         raise ConfigError(f"backend {cfg.get('backend')!r}: must be one of {', '.join(BACKENDS)}")
     if not isinstance(cfg.get("ttl"), int) or cfg["ttl"] < 1:
@@ -217,37 +209,15 @@ class App:
 
 def _reply(start_response: StartResponse, status: str, body: dict[str, Any],
            headers: list[tuple[str, str]] | None = None) -> list[bytes]:
-    data = (json.dumps(body, sort_keys=True) + "\n").encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
-                            ("Cache-Control", "no-store"), *(headers or [])])
-    return [data]
+    return reply(start_response, status, (json.dumps(body, sort_keys=True) + "\n").encode(), "application/json", headers)
 
 
-def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-    """gunicorn's entry point: the app of the configured file, built once per
-    worker (under a lock: the worker's threads may all ask at once)."""
-    global _APP
-    if _APP is None:
-        with _APP_LOCK:
-            if _APP is None:
-                _APP = App(load_config(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG)))
-    return _APP(environ, start_response)
-
-
-_APP: App | None = None
-_APP_LOCK = threading.Lock()
+# gunicorn's entry point: the app of the configured file, built once per worker.
+application = LazyApp(App, load_config, CONFIG_ENV, DEFAULT_CONFIG)
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) == 3 and argv[1] == "--check-config":
-        try:
-            load_config(argv[2])
-        except ConfigError as e:
-            print(f"webfarm session app: {e}", file=sys.stderr)
-            return 1
-        return 0
-    print("usage: webfarm_session_app.py --check-config FILE (the app itself runs under gunicorn)", file=sys.stderr)
-    return 2
+    return check_config_main(argv, "webfarm session app", "webfarm_session_app.py", load_config)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from .farm import Farm
 from .probes.active_passive import cluster
 from .probes.nlb import balancer, vip
 from .probes.rr_dns import dns_server
-from .probes.sessions import store
+from .probes.session_store import store
 from .probes.web_farm import content_push, web_node
 from .readings import Reading, row
 
@@ -40,7 +40,7 @@ def collectors(cfg: dict[str, Any]) -> list[Callable[[], list[Reading]]]:
     if targets.get("active_passive"):
         jobs.append(lambda: cluster(targets["active_passive"], cfg["ssh"], t))
     auth_store = (cfg.get("store", {}).get("user", ""), cfg.get("store", {}).get("password", ""))
-    for s in targets.get("sessions", {}).get("stores", []):
+    for s in targets.get("session_store", {}).get("stores", []):
         jobs.append(lambda s=s: [store(s, auth_store, t)])
     return jobs
 
@@ -58,7 +58,7 @@ def expected_rows(cfg: dict[str, Any]) -> list[Reading]:
     rows += [row("vip", a) for a in nlb.get("vips", []) if nlb.get("balancer_path")]
     rows += [row("dns", d["name"]) for d in (t.get("rr_dns") or {}).get("servers", [])]
     rows += [row("cluster-node", n["name"]) for n in ap.get("nodes", [])] + [row("group", g) for g in ap.get("groups", [])]
-    rows += [row("store", s["name"]) for s in (t.get("sessions") or {}).get("stores", [])]
+    rows += [row("store", s["name"]) for s in (t.get("session_store") or {}).get("stores", [])]
     for r in rows:
         r.detail = "not read yet"
     return rows

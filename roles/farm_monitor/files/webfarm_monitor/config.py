@@ -1,26 +1,18 @@
 """The monitor's configuration (JSON, written by the role): read and checked."""
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any
+
+# Installed beside the package by role wsgi_kit (roles/wsgi_kit/files/).
+from webfarm_wsgi import ConfigError, check_config_main, read_json_object
 
 CONFIG_ENV = "WEBFARM_MONITOR_CONFIG"
 DEFAULT_CONFIG = "/etc/webfarm/monitor.json"
 
 
-class ConfigError(ValueError):
-    """A configuration value is missing or wrong; the message names it."""
-
-
 def load_config(path: str) -> dict[str, Any]:
     """Read and check the JSON configuration."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            cfg = json.load(f)
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{path}: cannot read a JSON object: {e}") from None
-    return check_config(cfg)
+    return check_config(read_json_object(path))
 
 
 def check_config(cfg: Any) -> dict[str, Any]:
@@ -65,12 +57,4 @@ def check_config(cfg: Any) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     """python3 -m webfarm_monitor --check-config FILE (the role's check
     before a new configuration goes live)."""
-    if len(argv) == 3 and argv[1] == "--check-config":
-        try:
-            load_config(argv[2])
-        except ConfigError as e:
-            print(f"webfarm-monitor: {e}", file=sys.stderr)
-            return 1
-        return 0
-    print("usage: python3 -m webfarm_monitor --check-config FILE", file=sys.stderr)
-    return 2
+    return check_config_main(argv, "webfarm-monitor", "python3 -m webfarm_monitor", load_config)

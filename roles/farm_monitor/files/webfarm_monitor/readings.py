@@ -40,7 +40,7 @@ ROWS = {
     "dns": ("rr_dns", "rr_dns/{0}", "{0}"),
     "cluster-node": ("active_passive", "active_passive/node/{0}", "{0}"),
     "group": ("active_passive", "active_passive/group/{0}", "{0}"),
-    "store": ("sessions", "sessions/{0}", "{0}"),
+    "store": ("session_store", "session_store/{0}", "{0}"),
 }
 
 

@@ -10,6 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# Installed beside the package by role wsgi_kit (roles/wsgi_kit/files/).
+from webfarm_wsgi import LazyApp, reply
+
 from .collectors import collectors, expected_rows, run_forever
 from .config import CONFIG_ENV, DEFAULT_CONFIG, load_config
 from .farm import Farm
@@ -35,23 +38,20 @@ class Monitor:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         path = environ.get("PATH_INFO", "/")
         if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
-            return _answer(start_response, "405 Method Not Allowed", b"GET only\n", "text/plain")
+            return reply(start_response, "405 Method Not Allowed", b"GET only\n", "text/plain")
         if path != "/health" and not logged_in(environ.get("HTTP_AUTHORIZATION", ""), self.cfg.get("page_users", [])):
-            body = b"login needed\n"
-            start_response("401 Unauthorized", [("Content-Type", "text/plain"), ("Content-Length", str(len(body))),
-                                                ("WWW-Authenticate", 'Basic realm="webfarm monitor"'),
-                                                ("Cache-Control", "no-store")])
-            return [body]
+            return reply(start_response, "401 Unauthorized", b"login needed\n", "text/plain",
+                         [("WWW-Authenticate", 'Basic realm="webfarm monitor"')])
         if path == "/":
-            return _answer(start_response, "200 OK", self.page, "text/html; charset=utf-8")
+            return reply(start_response, "200 OK", self.page, "text/html; charset=utf-8")
         if path == "/api/state":
             body = json.dumps(self.farm.snapshot(self.cfg["panels"])).encode()
-            return _answer(start_response, "200 OK", body, "application/json")
+            return reply(start_response, "200 OK", body, "application/json")
         if path == "/health":
             alive = all(t.is_alive() for t in self.threads)
-            return _answer(start_response, "200 OK" if alive else "503 Service Unavailable",
+            return reply(start_response, "200 OK" if alive else "503 Service Unavailable",
                            b"ok\n" if alive else b"a collector stopped\n", "text/plain")
-        return _answer(start_response, "404 Not Found", b"not found\n", "text/plain")
+        return reply(start_response, "404 Not Found", b"not found\n", "text/plain")
 
 
 def logged_in(header: str, users: list[dict[str, str]]) -> bool:
@@ -72,26 +72,12 @@ def logged_in(header: str, users: list[dict[str, str]]) -> bool:
     return found
 
 
-def _answer(start_response: Callable[..., Any], status: str, body: bytes, ctype: str) -> list[bytes]:
-    start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
-    return [body]
-
-
-_app: Monitor | None = None
-_app_lock = threading.Lock()
-
-
-def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-    """gunicorn's entry point: the monitor is built (and its collectors
-    started) once, in the worker, on its first request or at import below."""
-    global _app
-    with _app_lock:
-        if _app is None:
-            _app = Monitor(load_config(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG)))
-    return _app(environ, start_response)
+# gunicorn's entry point: the monitor is built (and its collectors started)
+# once, in the worker, on its first request or at import below.
+application = LazyApp(Monitor, load_config, CONFIG_ENV, DEFAULT_CONFIG)
 
 
 if __name__ != "__main__" and os.environ.get(CONFIG_ENV):
     # Under gunicorn: the worker builds the monitor as it imports the app, so
     # the collectors run before the first visitor.
-    _app = Monitor(load_config(os.environ[CONFIG_ENV]))
+    application.build_now()
