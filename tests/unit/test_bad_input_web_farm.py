@@ -136,3 +136,14 @@ def test_an_inventory_with_the_old_group_names_is_refused(tmp_path):
     out = run_wf(tmp_path, content=False, sessions=False, groups=groups)
     assert_stopped_before_changes(out, ["inventory groups under their old names: rename content to content_sync, "
                                         "rename sessions to session_store (groups and group_vars folders)"], FIRST_CHANGES)
+
+
+def test_group_vars_left_under_an_old_group_name_are_refused(tmp_path):
+    # Groups renamed but their folder not: Ansible would ignore the folder
+    # without a word, and the store would run on the defaults.
+    old = tmp_path / "group_vars" / "sessions"
+    old.mkdir(parents=True)
+    (old / "main.yml").write_text("session_store_maxmemory: 64mb\n")
+    out = run_wf(tmp_path)
+    assert_stopped_before_changes(out, ["rename sessions to session_store (groups and group_vars folders: "
+                                        f"{old})"], FIRST_CHANGES)
