@@ -23,14 +23,21 @@ GOOD = {
     "pacemaker_cluster_network": "10.213.0.0/24",
     "web_node_service_manager": "cluster",
 }
-# The first tasks that would change a host: web_node's, then the cluster's.
-FIRST_CHANGES = ("Install the web node packages", "Install the site checker", "Install the cluster packages",
+# The first tasks that would change a host: the arbiter's, web_node's, then the cluster's.
+FIRST_CHANGES = ("Install the packages for the quorum device", "Give the arbiter's hacluster user its password",
+                 "Install the web node packages", "Install the site checker", "Install the cluster packages",
                  "Give the hacluster user its password")
+# The first task past the checks when the inventory has a quorum device.
+ARBITER_PACKAGES = "Find which packages are missing for the quorum device"
+ARBITER = {"arb1": {"webfarm_address": "10.213.0.71"}}
 
 
-def run_ap(tmp_path, nodes=2, dns=True, until=None, **overrides):
+def run_ap(tmp_path, nodes=2, dns=True, until=None, arbiter=None, **overrides):
     groups = {"active_passive": {f"node{i}": {"webfarm_address": f"10.213.0.{40 + i}"} for i in range(1, nodes + 1)}}
     variables = {**GOOD, **overrides}
+    if arbiter:
+        groups["quorum_device"] = arbiter
+        variables = {"quorum_device_hacluster_password": "an-arbiter-password", **variables}
     if dns:
         # The preflight checks the name server too: its keys, and a service
         # group of the inventory's (here the cluster's nodes).
@@ -146,3 +153,34 @@ def test_site_yml_refuses_a_bad_cluster_input_before_the_web_farm_changes(tmp_pa
     out = check_on_local_hosts(tmp_path, "site.yml", groups, {**GOOD, **dns, "pacemaker_cluster_totem_token": 100})
     assert_stopped_before_changes(out, ['pacemaker_cluster_totem_token = "100": must be 1000 to 60000 ms'],
                                   ("Install the site checker", "Install BIND", *FIRST_CHANGES))
+
+
+def test_a_cluster_with_a_quorum_device_passes_the_checks(tmp_path):
+    # The arbiter's play comes first: past every check, it reaches its packages.
+    out = run_ap(tmp_path, arbiter=ARBITER, until=ARBITER_PACKAGES)
+    assert ARBITER_PACKAGES in out.stdout, out.stdout[-3000:]
+
+
+@pytest.mark.parametrize("arbiter, nodes, overrides, message", [
+    # The arbiter decides between the nodes: never one of them.
+    (ARBITER, 2, {"pacemaker_cluster_quorum_device": "node1"},
+     'pacemaker_cluster_quorum_device = "node1": must be a host of the inventory\'s quorum_device group that is not a '
+     "cluster node"),
+    # ffsplit is for an even cluster; an odd one breaks its own ties.
+    (ARBITER, 3, {}, 'pacemaker_cluster_quorum_device_algorithm = "ffsplit": decides a split into two equal halves, '
+                     "for 2 or 4 nodes; this cluster has 3. Use lms (any number of nodes), or no quorum device"),
+    ({**ARBITER, "arb2": {"webfarm_address": "10.213.0.72"}}, 2, {},
+     'quorum_device (inventory group) = "[\'arb1\', \'arb2\']": holds more than one host; a cluster has one arbiter'),
+    (ARBITER, 2, {"quorum_device_hacluster_password": "CHANGE-ME-PLEASE"},
+     'quorum_device_hacluster_password = "(hidden)": must be set, 12 characters or more, not the example\'s placeholder'),
+    (ARBITER, 2, {"quorum_device_hacluster_password": "short"}, 'quorum_device_hacluster_password = "(hidden)"'),
+    ({"arb1": {}}, 2, {}, "host 'arb1' has no webfarm_address"),
+])
+def test_a_bad_quorum_device_is_refused_naming_the_variable(tmp_path, arbiter, nodes, overrides, message):
+    out = run_ap(tmp_path, nodes=nodes, arbiter=arbiter, **overrides)
+    assert_stopped_before_changes(out, [message], FIRST_CHANGES, hidden=["CHANGE-ME-PLEASE"])
+
+
+def test_an_odd_cluster_may_have_a_quorum_device_with_lms(tmp_path):
+    out = run_ap(tmp_path, nodes=3, arbiter=ARBITER, pacemaker_cluster_quorum_device_algorithm="lms", until=ARBITER_PACKAGES)
+    assert ARBITER_PACKAGES in out.stdout, out.stdout[-3000:]

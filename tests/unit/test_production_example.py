@@ -22,7 +22,7 @@ SECRETS = {**{f"dns_server_{key}_key_secret": SECRET for key in ("transfer", "ad
            "lb_haproxy_stats_password": "a-good-long-password",
            "pacemaker_cluster_hacluster_password": "a-good-long-password", "pacemaker_cluster_corosync_authkey": "k" * 128,
            "pacemaker_cluster_dns_key_secret": SECRET, "session_store_password": "a-good-long-store-password",
-           "vault_ipmi_password": "a-good-ipmi-password",
+           "vault_ipmi_password": "a-good-ipmi-password", "quorum_device_hacluster_password": "a-good-arbiter-password",
            "content_sync_ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
            "web_node_content_sync_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Q= content sync"}
 _NOW = datetime.datetime.now(datetime.UTC)
@@ -61,6 +61,8 @@ def test_the_example_passes_every_check(playbook, first_change):
     ("active_passive.yml", "pacemaker_cluster_hacluster_password", "Install the web node packages"),
     # The fence devices' IPMI password, a placeholder inside a device's params.
     ("active_passive.yml", "pacemaker_cluster_fence_devices[0].params.password", "Install the web node packages"),
+    # The arbiter's login, checked with the cluster's inputs.
+    ("active_passive.yml", "quorum_device_hacluster_password", "Install the web node packages"),
     # The cluster's key for its network name, a delegated name of the zone:
     # the preflight names it as the cluster's variable, before BIND changes.
     ("rr_dns.yml", "pacemaker_cluster_dns_key_secret", "Install BIND"),
