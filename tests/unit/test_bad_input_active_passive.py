@@ -3,6 +3,7 @@ changes, naming the variable (check mode against `local` cluster nodes)."""
 from __future__ import annotations
 
 import pytest
+from bad_input_cases import bad_inputs
 from test_bad_input_rr_dns import GOOD as RR_DNS_GOOD
 from test_bad_input_web_farm import NODE_PACKAGES
 
@@ -54,49 +55,7 @@ def test_good_input_passes_the_checks(tmp_path):
     assert NODE_PACKAGES in out.stdout, out.stdout[-3000:]
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"pacemaker_cluster_services": [{**SERVICE, "vip": "10.213.9.210"}]},
-     "vip 10.213.9.210 is outside the nodes' subnet 10.213.0.0/24"),
-    ({"pacemaker_cluster_services": [{**SERVICE, "vip": "10.213.0.42"}]}, "host 'node2' and pacemaker_cluster_services both claim the address"),
-    ({"pacemaker_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/"}}]},
-     "pacemaker_cluster_services[0] (web): disk.directory '/' is /, the whole file system"),
-    # The one rule for host paths, in the issue's spellings, for the mount
-    # point and a bind mount's source.
-    ({"pacemaker_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/."}}]},
-     "disk.directory '/.' is / once normalised, the whole file system"),
-    ({"pacemaker_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/srv/../etc"}}]},
-     "disk.directory '/srv/../etc' must not contain a '..' segment"),
-    ({"pacemaker_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "directory": "/etc/"}}]},
-     "disk.directory '/etc/' is /etc once normalised, a system tree"),
-    ({"pacemaker_cluster_services": [{**SERVICE, "disk": {**SERVICE["disk"], "device": "//var"}}]},
-     "disk.device '//var' (a bind mount's source directory) is /var once normalised, a system tree"),
-    # Two services never share a VIP, a disk or a mount point.
-    ({"pacemaker_cluster_services": [SERVICE, {**STORE, "vip": SERVICE["vip"]}]},
-     "pacemaker_cluster_services[1] (store): vip 10.213.0.210 is already the vip of pacemaker_cluster_services[0] (web)"),
-    ({"pacemaker_cluster_services": [SERVICE, {**STORE, "disk": {**STORE["disk"], "device": SERVICE["disk"]["device"]}}]},
-     "pacemaker_cluster_services[1] (store): disk.device '/srv/webfarm-disk' is already the disk of pacemaker_cluster_services[0] (web)"),
-    ({"pacemaker_cluster_services": [SERVICE, {**STORE, "disk": {**STORE["disk"], "directory": "/srv/webfarm/store"}}]},
-     "pacemaker_cluster_services[1] (store): disk.directory '/srv/webfarm/store' overlaps '/srv/webfarm', the mount point of "
-     "pacemaker_cluster_services[0] (web)"),
-    # A fence file is written as root: inside /etc only in the role's own directory.
-    ({"pacemaker_cluster_fence_files": [{"path": "/etc/passwd", "content": "x"}]},
-     "pacemaker_cluster_fence_files = \"['/etc/passwd']\": every entry needs an absolute file path without spaces, in "
-     "/etc/webfarm/cluster or outside the system trees: '/etc/passwd' is inside /etc"),
-    ({"pacemaker_cluster_services": [{**SERVICE, "dns_name": "web ha"}]}, "dns_name 'web ha' is not a valid DNS name"),
-    ({"pacemaker_cluster_fence_devices": [{**DEVICE, "name": "node1", "hosts": []}, {**DEVICE, "name": "node2", "hosts": ["node2"]}]},
-     "pacemaker_cluster_fence_devices[0] (node1): hosts must list the cluster nodes this device fences"),
-    ({"pacemaker_cluster_fencing": False}, "pacemaker_cluster_fencing = \"False\": is off without the acknowledgement"),
-    ({"pacemaker_cluster_hacluster_password": ""}, "pacemaker_cluster_hacluster_password"),
-    ({"pacemaker_cluster_corosync_authkey": "short"}, "pacemaker_cluster_corosync_authkey = \"(hidden)\": must be set, 128 characters or more"),
-    ({"pacemaker_cluster_totem_token": 100}, "pacemaker_cluster_totem_token = \"100\": must be 1000 to 60000 ms"),
-    # Types and choices from the role's argument spec, also checked before web_node changes anything.
-    ({"pacemaker_cluster_resource_stickiness": "lots"}, "pacemaker_cluster_resource_stickiness"),
-    ({"pacemaker_cluster_monitor_interval": "soon"}, "pacemaker_cluster_monitor_interval = \"soon\": must be a time such as 5s"),
-    ({"pacemaker_cluster_dns_key_secret": "CHANGE-ME"}, "pacemaker_cluster_dns_key_secret = \"(hidden)\": must be empty"),
-    # An inventory still written for the role's old name, ha_cluster.
-    ({"ha_cluster_fence_delay": 5}, "the role ha_cluster is now pacemaker_cluster, and its variables are renamed to match: "
-                                    "rename ha_cluster_fence_delay to pacemaker_cluster_fence_delay in the inventory"),
-])
+@pytest.mark.parametrize("overrides, message", bad_inputs("active_passive"))
 def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, message):
     assert_stopped_before_changes(run_ap(tmp_path, **overrides), [message], FIRST_CHANGES)
 

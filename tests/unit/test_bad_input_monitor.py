@@ -5,6 +5,7 @@ topology playbook imports first, checks the monitor (check mode against
 from __future__ import annotations
 
 import pytest
+from bad_input_cases import bad_inputs
 from test_bad_input_web_farm import FIRST_CHANGES, STORE_PACKAGES, run_wf
 
 from lab.playbook import assert_stopped_before_changes
@@ -28,20 +29,7 @@ def test_good_monitor_settings_pass_the_checks(tmp_path):
     assert STORE_PACKAGES in out.stdout, out.stdout[-3000:]
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"farm_monitor_interval": 0.4}, 'farm_monitor_interval = "0.4": must be 0.5 to 3600 seconds'),
-    ({"farm_monitor_history": 0}, 'farm_monitor_history = "0": must be a positive integer'),
-    ({"farm_monitor_history": "many"}, "farm_monitor_history"),
-    ({"farm_monitor_topologies": ["web_farm", "cdn"]}, "farm_monitor_topologies"),
-    ({"farm_monitor_skip_hosts": ["web9"]}, "farm_monitor_skip_hosts: 'web9' is not a host of a watched topology"),
-    ({"farm_monitor_store_password": "short"}, 'farm_monitor_store_password = "(hidden, 5 characters)"'),
-    # Each reading may take the timeout: never longer than the interval.
-    ({"farm_monitor_timeout": 2.0, "farm_monitor_interval": 1.0},
-     'farm_monitor_timeout = "2.0": must be 0.1 to 10 seconds and at most farm_monitor_interval (1.0)'),
-    # Long enough for the length check, but the example's placeholder.
-    ({"farm_monitor_store_password": "CHANGE-ME-CHANGE-ME"},
-     'farm_monitor_store_password = "(hidden)": still holds a placeholder'),
-])
+@pytest.mark.parametrize("overrides, message", bad_inputs("monitor"))
 def test_bad_monitor_settings_stop_the_play_naming_the_variable(tmp_path, overrides, message):
     out = run_mon(tmp_path, **overrides)
     assert_stopped_before_changes(out, [message], FIRST_CHANGES, hidden=["CHANGE-ME-CHANGE-ME"])

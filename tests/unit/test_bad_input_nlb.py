@@ -6,6 +6,7 @@ import datetime
 
 import certs
 import pytest
+from bad_input_cases import bad_inputs
 
 from lab.playbook import assert_stopped_before_changes, check_on_local_hosts
 
@@ -38,43 +39,7 @@ def test_good_input_passes_the_checks(tmp_path):
     assert FIRST_CHANGES[0] in out.stdout, out.stdout[-3000:]
 
 
-@pytest.mark.parametrize("overrides, message", [
-    # Choices: the role's argument spec, checked by ansible-core as the checks start.
-    ({"lb_haproxy_sites": [{"name": "www", "affinity": "classc"}]},
-     "value of affinity must be one of: none, single, class_c, cookie, got: classc found in lb_haproxy_sites"),
-    ({"lb_haproxy_sites": [{"name": "www", "formula": "random"}]},
-     "value of formula must be one of: roundrobin, static, leastconn, hash, got: random found in lb_haproxy_sites"),
-    ({"lb_haproxy_sites": [{"name": "www", "weights": {"web1": 300}}]},
-     "lb_haproxy_sites[0].weights.web1 = 300: must be from 0 to 256"),
-    ({"lb_haproxy_sites": [{"name": "www", "group": "shop"}]},
-     "lb_haproxy_sites[0].group = 'shop': must name an inventory group"),
-    ({"lb_haproxy_check_interval": 0}, 'lb_haproxy_check_interval = "0": must be more than 0 milliseconds'),
-    ({"lb_haproxy_check_rise": 0}, 'lb_haproxy_check_rise = "0": must be 1 or more checks'),
-    ({"lb_haproxy_check_fall": -1}, 'lb_haproxy_check_fall = "-1": must be 1 or more checks'),
-    ({"lb_haproxy_stats_password": ""}, "lb_haproxy_stats_password"),
-    # haproxy.cfg reads '#' as a comment and quotes or '\\' as quoting: a
-    # password holding one would not be the password HAProxy checks.
-    ({"lb_haproxy_stats_password": "a-good-long#password"},
-     'lb_haproxy_stats_password = "(hidden)": must be 12 or more printable characters without spaces, \'#\', quotes'),
-    ({"lb_haproxy_stats_password": 'a-good-long"password'}, 'lb_haproxy_stats_password = "(hidden)": must be 12 or more'),
-    ({"lb_haproxy_stats_password": "a-good-long'password"}, 'lb_haproxy_stats_password = "(hidden)": must be 12 or more'),
-    ({"lb_haproxy_stats_password": "a-good-long\\password"}, 'lb_haproxy_stats_password = "(hidden)": must be 12 or more'),
-    ({"lb_haproxy_stats_password": "REPLACE-WITH-A-PASSWORD"},
-     'lb_haproxy_stats_password = "(hidden)": still holds a placeholder (CHANGE-ME, TODO, REPLACE...)'),
-    # The runtime API's socket: the one rule for host paths.
-    ({"lb_haproxy_runtime_socket": "/etc/passwd"}, 'lb_haproxy_runtime_socket = "/etc/passwd": is inside /etc'),
-    ({"lb_haproxy_runtime_socket": "/run/../etc/haproxy.sock"},
-     'lb_haproxy_runtime_socket = "/run/../etc/haproxy.sock": must not contain a \'..\' segment'),
-    ({"lb_haproxy_runtime_socket": "//run/"}, 'lb_haproxy_runtime_socket = "//run/": is /run once normalised, a system tree'),
-    ({"lb_keepalived_vips": [{"address": "10.213.9.200", "router_id": 51}]}, "outside the balancers' subnet 10.213.0.0/24"),
-    ({"lb_keepalived_vips": [{"address": "10.213.0.200", "router_id": 51}, {"address": "10.213.0.200", "router_id": 52}]},
-     "already lb_keepalived_vips[0]"),
-    ({"lb_keepalived_vips": [{"address": "10.213.0.11", "router_id": 51}]}, "10.213.0.11"),
-    ({"lb_keepalived_vips": [{"address": "10.213.0.200", "router_id": 300}]}, "must be a VRRP router id from 1 to 255"),
-    ({"lb_keepalived_vips": [{"address": "10.213.0.200", "router_id": 51}, {"address": "10.213.0.201", "router_id": 51}]},
-     "already the router id of"),
-    ({"lb_keepalived_advert_interval": 0}, 'lb_keepalived_advert_interval = "0": must be more than 0'),
-])
+@pytest.mark.parametrize("overrides, message", bad_inputs("nlb"))
 def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, message):
     out = run_nlb(tmp_path, **overrides)
     assert_stopped(out, message, hidden=[p for p in [overrides.get("lb_haproxy_stats_password")] if p])

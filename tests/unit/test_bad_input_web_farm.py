@@ -6,6 +6,7 @@ given, so nothing depends on this machine's own addresses)."""
 from __future__ import annotations
 
 import pytest
+from bad_input_cases import bad_inputs
 
 from lab.playbook import assert_stopped_before_changes, check_on_local_hosts
 
@@ -47,45 +48,9 @@ def test_a_farm_without_master_or_store_passes_the_checks_with_memory_sessions(t
     assert NODE_PACKAGES in out.stdout, out.stdout[-3000:]
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"content_sync_source": "/"}, 'content_sync_source = "/": is /, the whole file system'),
-    ({"content_sync_source": "srv/content"}, 'content_sync_source = "srv/content": must be an absolute path'),
-    ({"content_sync_source": "/srv/content/"}, 'content_sync_source = "/srv/content/": must be an absolute path without spaces, '
-                                               "quotes or a trailing /"),
-    ({"web_node_content_root": "/"}, 'web_node_content_root = "/": is /, the whole file system'),
-    ({"web_node_content_root": "www"}, 'web_node_content_root = "www": must be an absolute path'),
-    ({"session_app_backend": "sql"}, "session_app_backend"),
-    ({"session_store_password": ""}, 'session_store_password = "": must be 16 characters or more'),
-    ({"session_store_password": "p" * 15}, 'session_store_password = "(hidden, 15 characters)": must be 16 characters or more'),
-    ({"session_store_password": "p" * 16 + '"'}, "without spaces, quotes or backslashes"),
-    ({"session_store_address": "203.0.113.5"},
-     'session_store_address = "203.0.113.5": must be an IPv4 address in session_store_network (10.213.0.0/24)'),
-    # Without session_store_network the subnets are read from the host: no
-    # machine running these tests holds the documentation range 203.0.113.0/24.
-    ({"session_store_address": "203.0.113.5", "session_store_network": ""},
-     "session_store_address = \"203.0.113.5\": must be an IPv4 address in the subnet of one of this host's addresses"),
-    ({"session_store_address": "store.example"}, 'session_store_address = "store.example": must be an IPv4 address'),
-    ({"content_sync_ssh_private_key": "CHANGE-ME"}, 'content_sync_ssh_private_key = "(hidden)": must be an OpenSSH private key'),
-    ({"web_node_content_sync_public_key": "not a key"}, "web_node_content_sync_public_key"),
-    ({"content_sync_delay": 30}, 'content_sync_delay = "30": must be 0 to 10 seconds'),
-])
+@pytest.mark.parametrize("overrides, message", bad_inputs("web_farm"))
 def test_bad_input_stops_the_play_naming_the_variable(tmp_path, overrides, message):
     assert_stopped_before_changes(run_wf(tmp_path, **overrides), [message], FIRST_CHANGES)
-
-
-# Every host path the web farm's roles take, in the issue's spellings of /
-# and of a system tree: normalised, then checked by the one rule of
-# filter_plugins/webfarm_paths.py (tests/unit/test_filter_webfarm_paths.py
-# has every spelling; here each variable is shown wired to it, once: each
-# run of the playbook costs about 3 s).
-@pytest.mark.parametrize("var, value, problem", [
-    ("content_sync_source", "/.", "is / once normalised, the whole file system"),
-    ("web_node_content_root", "//usr/share/nginx", "is inside /usr (/usr/share/nginx once normalised)"),
-    ("web_node_maintenance_file", "/etc/passwd", "is inside /etc (/etc/passwd), a system tree webfarm never writes into"),
-    ("session_store_data_dir", "/var/lib", "is /var/lib, a system folder"),
-])
-def test_a_host_path_never_points_at_the_system(tmp_path, var, value, problem):
-    assert_stopped_before_changes(run_wf(tmp_path, **{var: value}), [f'{var} = "{value}": {problem}'], FIRST_CHANGES)
 
 
 # Placeholders the example inventory leaves, in forms the other checks let
