@@ -39,14 +39,18 @@ def main() -> int:
     first = service.nodes[0]
     winner = str(first.var("pacemaker_cluster_fence_winner") or first.name)
     loser = next(n.name for n in service.nodes if n.name != winner)
-    # The crash and the partition on each side: fencing the winner waits
-    # pacemaker_cluster_fence_delay, so its crash costs that much more.
+    # The crash and the partition on each side. Without a quorum device,
+    # fencing the winner waits pacemaker_cluster_fence_delay, so its crash
+    # costs that much more; with one, no device waits (the arbiter decides a
+    # partition, by its tie-breaker for the first node).
+    arbiter = bool(inv.names("quorum_device"))
+    why = "the arbiter's tie-breaker" if arbiter else "the winner: fencing it waits"
     drills = [("clean stop", TARGETS["clean stop"], None, "clean stop"),
-              ("crash", TARGETS["crash"], winner, f"crash of {winner} (the winner: fencing it waits)"),
+              ("crash", TARGETS["crash"], winner, f"crash of {winner}" + ("" if arbiter else f" ({why})")),
               ("crash", TARGETS["crash"], loser, f"crash of {loser}"),
               ("nginx killed", TARGETS["nginx killed"], None, "nginx killed")]
     if len(service.nodes) == 2:
-        drills += [("partition", None, winner, f"partition, service on {winner} (the winner)"),
+        drills += [("partition", None, winner, f"partition, service on {winner} (the winner: {why})"),
                    ("partition", None, loser, f"partition, service on {loser}")]
     for name, target, on, label in drills:
         outcomes = []

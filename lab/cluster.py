@@ -3,12 +3,14 @@
     state(nodes)                 -> ClusterState (from the first node that answers crm_mon)
     where(nodes, "webfarm-web")  -> ["node1"]     (the nodes running the group's resources)
     mounted(node, "/srv/webfarm") -> True/False
+    device_votes(node)           -> True/False (its quorum device votes), None (no device)
     wait_group(nodes, "webfarm-web", accept, since) -> (node, seconds)
 
 Read only (crm_mon, findmnt); lab containers only.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -180,3 +182,24 @@ def fencings(node: Host, target: str) -> int:
     # --verbose lists every event; without it, one line per target (the latest).
     out = hosts.run(node, "stonith_admin", "--history", target, "--verbose", check=False, timeout=15)
     return sum(1 for line in out.stdout.splitlines() if "successful" in line and target in line)
+
+
+# corosync-quorumtool -s, a member's own line: "    1    1   A,V,NMW node1 (local)".
+_OWN_LINE = re.compile(r"^\s*\d+\s+\d+\s+(?P<qdevice>[A-Z,]+)\s+(?P<name>\S+) \(local\)\s*$", re.M)
+
+
+def qdevice_votes(quorumtool: str) -> bool | None:
+    """Whether this member's quorum device votes, from `corosync-quorumtool
+    -s`: True (alive and voting, A,V), False (alive or not, not voting: NV or
+    NA), None when the cluster has no quorum device."""
+    if not re.search(r"^Flags:.*\bQdevice\b", quorumtool, re.M):
+        return None
+    own = _OWN_LINE.search(quorumtool)
+    if own is None:
+        raise ValueError("corosync-quorumtool -s names no local member: " + quorumtool[-300:])
+    return own["qdevice"].split(",")[:2] == ["A", "V"]
+
+
+def device_votes(node: Host) -> bool | None:
+    """qdevice_votes as `node` reports it now."""
+    return qdevice_votes(hosts.run(node, "corosync-quorumtool", "-s", check=False, timeout=15).stdout)

@@ -6,7 +6,7 @@ import pytest
 
 from lab.failover import Service
 from lab.inventory import Inventory
-from lab.pytest_plugin import group_fixtures
+from lab.pytest_plugin import Node, group_fixtures, node
 
 cluster_node, cluster_nodes = group_fixtures("active_passive", "cluster_node")
 
@@ -15,3 +15,12 @@ cluster_node, cluster_nodes = group_fixtures("active_passive", "cluster_node")
 def service(inventory: Inventory) -> Service:
     """The cluster's first service as the inventory declares it."""
     return Service.of(inventory)
+
+
+@pytest.fixture(scope="session")
+def arbiter(inventory: Inventory) -> Node:
+    """The cluster's quorum device host (the quorum_device group)."""
+    names = inventory.names("quorum_device")
+    if not names:
+        pytest.skip("no quorum_device group: the cluster decides its own quorum in this inventory")
+    return node(inventory, names[0])

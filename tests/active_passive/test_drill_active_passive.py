@@ -13,7 +13,8 @@ import time
 import pytest
 
 from lab import cluster, drill_report, failover
-from lab.report import table
+from lab.drill import Load, wait_for
+from lab.report import summarize, table
 
 pytestmark = pytest.mark.drill
 
@@ -90,3 +91,43 @@ def test_partition_leaves_exactly_one_side_serving_and_fences_the_other(client, 
         assert outcome.failed == 0, "the winner kept serving throughout"
     assert outcome.gap < 30, f"outage {outcome.gap:.2f} s"
     stays_put(service, outcome)
+
+
+def test_the_arbiter_lost_leaves_the_cluster_serving_and_its_return_restores_the_vote(client, service, steady, arbiter,
+                                                                                        drill_record):
+    """corosync-qnetd stopped on the arbiter: each node's device stops voting,
+    but the two nodes still hold two of three votes, so the cluster stays
+    quorate and the service answers throughout, nothing moves and nothing is
+    fenced. qnetd back, every node's device votes again. (A node lost while
+    the arbiter is down leaves the survivor one vote of three: it stops the
+    service and waits, docs/active_passive.md; not drilled here.)"""
+    before = cluster.state(service.nodes).group_complete_on(service.group)
+    fenced_before = failover.fence_count(service)
+    load = Load(client.inv, [service.url("/")], count=9000, duration=90, timeout=0.5, interval=0.01, headers=[service.header])
+    load.start()
+    time.sleep(1)
+    t0 = time.time()
+    arbiter.host.run("systemctl stop corosync-qnetd")
+    try:
+        # The nodes see the arbiter gone within their heartbeat (8 s here).
+        wait_for(lambda: not any(cluster.device_votes(n) for n in service.nodes), timeout=40)
+        lost = time.time() - t0
+        view = cluster.state(service.nodes)
+        time.sleep(2)
+    finally:
+        arbiter.host.run("systemctl start corosync-qnetd")
+    wait_for(lambda: all(cluster.device_votes(n) for n in service.nodes), timeout=60)
+    returned = time.time()
+    results = load.finish(grace=1)
+    summary = summarize(results)
+    row = ["arbiter lost", f"{summary.failed}/{summary.total}", f"{lost:.2f}", f"{returned - t0:.2f}"]
+    print("\nactive_passive drill: arbiter lost\n" + table(["drill", "failed/total", "device lost after s", "back after s"], [row]))
+    drill_record(target="0 failed", failed=summary.failed, total=summary.total, results=results,
+                 names={service.url("/"): f"VIP {service.vip}"}, data_lost=None,
+                 disrupted=t0, disrupted_label=f"corosync-qnetd stopped on {arbiter.name}",
+                 returned=returned, returned_label="every node's device votes again")
+    assert view.quorate, f"{view.seen_from} lost quorum with the arbiter down"
+    assert summary.total > 100, "the client sent too few requests to judge"
+    assert summary.failed == 0, f"{summary.failed} of {summary.total} requests failed with the arbiter down"
+    assert cluster.state(service.nodes).group_complete_on(service.group) == before, "the service moved"
+    assert failover.fence_count(service) == fenced_before, "a node was fenced"
