@@ -44,9 +44,9 @@ def main() -> int:
     # costs that much more; with one, no device waits (the arbiter decides a
     # partition, by its tie-breaker for the first node).
     arbiter = bool(inv.names("quorum_device"))
-    why = "the arbiter's tie-breaker" if arbiter else "the winner: fencing it waits"
+    why = "by the arbiter's tie-breaker" if arbiter else "fencing it waits"
     drills = [("clean stop", TARGETS["clean stop"], None, "clean stop"),
-              ("crash", TARGETS["crash"], winner, f"crash of {winner}" + ("" if arbiter else f" ({why})")),
+              ("crash", TARGETS["crash"], winner, f"crash of {winner}" + ("" if arbiter else f" (the winner: {why})")),
               ("crash", TARGETS["crash"], loser, f"crash of {loser}"),
               ("nginx killed", TARGETS["nginx killed"], None, "nginx killed")]
     if len(service.nodes) == 2:
