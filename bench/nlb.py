@@ -10,7 +10,8 @@ WEBFARM_INVENTORY):
 2. Under the load generator through the first VIP (four workers), each
    drill once: a web node crashed and started, a web node
    stopped and started, a rolling update of every node, the active
-   balancer crashed, HAProxy stopped on it, and it isolated. Failed
+   balancer crashed, HAProxy stopped on it, HAProxy hung (SIGSTOP) on it,
+   and it isolated. Failed
    requests, and the gap clients saw (first failure to the next answered
    request). Everything is put back, also on failure or Ctrl-C.
 One table each.
@@ -106,6 +107,8 @@ def main() -> int:
         (f"balancer {active.name} crashed", balancer_away(hosts.crash), lambda: hosts.start(active), 0.25),
         (f"HAProxy stopped on {active.name}", balancer_away(lambda lb: hosts.run(lb, "systemctl", "stop", "haproxy")),
          lambda: hosts.run(active, "systemctl", "start", "haproxy"), 0.25),
+        (f"HAProxy hung on {active.name}", balancer_away(lambda lb: hosts.run(lb, "pkill", "-STOP", "-x", "haproxy")),
+         lambda: hosts.run(active, "pkill", "-CONT", "-x", "haproxy"), 0.25),
         (f"balancer {active.name} isolated", balancer_away(hosts.isolate), lambda: hosts.rejoin(active), 0.25),
     ]
     rows = []

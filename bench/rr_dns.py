@@ -33,9 +33,9 @@ def one_crash(client, servers, name, victim, headers) -> list[str]:
     back = None
     try:
         down = hosts.crash(victim)
-        withdrawn = dig.watch(client, servers, name, lambda rr: victim.address not in rr, since=down.t0, timeout=20)
+        withdrawn = dig.watch_address(client, servers, name, victim.address, False, since=down.t0, timeout=20)
         back = hosts.start(victim)
-        restored = dig.watch(client, servers, name, lambda rr: victim.address in rr, since=back.t1, timeout=20)
+        restored = dig.watch_address(client, servers, name, victim.address, True, since=back.t1, timeout=20)
     finally:
         if back is None:
             hosts.restore(victim)

@@ -7,7 +7,8 @@
     status(client, server, "example.org")         -> "REFUSED"
     nsupdate(client, script, key)                  -> nsupdate's own words
     transfer(client, server, zone, key)            -> the zone's records, or [] if refused
-    watch(client, servers, name, done, since, timeout) -> {server: seconds until done}
+    watch_address(client, servers, name, address, present, since, timeout)
+                                                   -> {server: seconds until address left (joined) its answer}
 
 Only an answer counts: a name is withdrawn when a server answered (NOERROR
 or NXDOMAIN) without it, never when it failed (SERVFAIL) or said nothing.
@@ -19,10 +20,9 @@ from __future__ import annotations
 
 import re
 import shlex
-import time
-from collections.abc import Callable
+from pathlib import Path
 
-from lab import hosts
+from lab import dnswatch, hosts
 from lab.inventory import Host
 
 
@@ -84,24 +84,34 @@ def serial(client: Host, server: str, zone: str) -> int | None:
     return int(soa[0].split()[2]) if soa else None
 
 
-def watch(client: Host, servers: list[str], name: str, done: Callable[[list[str]], bool], since: float,
-          timeout: float, interval: float = 0.05) -> dict[str, float]:
-    """Poll each server until done(records of name) holds on an answer
-    there (a failure or silence is never done); the seconds from `since` (a
-    time.time()) at which each one first did. Bounded."""
-    left = list(servers)
-    seen: dict[str, float] = {}
-    deadline = time.monotonic() + timeout
-    while left:
-        for server in list(left):
-            got = answered(client, server, name)
-            if got is not None and done(got):
-                seen[server] = time.time() - since
-                left.remove(server)
-        if left and time.monotonic() > deadline:
-            raise TimeoutError(f"{name} on {', '.join(left)}: not within {timeout} s")
-        if left:
-            time.sleep(interval)
+def watch_address(client: Host, servers: list[str], name: str, address: str, present: bool, since: float,
+                  timeout: float, rtype: str = "A") -> dict[str, float]:
+    """Seconds from `since` (a time.time()) until each server's answer for
+    name first lacks address (present=False) or holds it (present=True),
+    asked from inside the client every 20 ms (lab/dnswatch.py): no docker
+    exec per query. TimeoutError names the servers that never did."""
+    out = hosts.run(client, "python3", "-c", Path(dnswatch.__file__).read_text(), "--servers", ",".join(servers),
+                    "--name", name, "--type", rtype, "--address", address, *(["--present"] if present else []),
+                    "--timeout", f"{timeout:g}", check=False, timeout=timeout + 30)
+    seen = parse_watch(out.stdout)
+    missing = [s for s in servers if s not in seen]
+    if missing:
+        state = "hold" if present else "drop"
+        raise TimeoutError(f"{name} on {', '.join(missing)}: did not {state} {address} within {timeout} s")
+    return {server: at - since for server, at in seen.items()}
+
+
+def parse_watch(out: str) -> dict[str, float]:
+    """dnswatch's lines -> {server: epoch seconds}.
+
+    >>> parse_watch("10.0.0.53 1796533374.512\\n")
+    {'10.0.0.53': 1796533374.512}
+    """
+    seen = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            seen[parts[0]] = float(parts[1])
     return seen
 
 

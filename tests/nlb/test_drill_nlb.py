@@ -182,8 +182,8 @@ BALANCER_FAILURES = {
     "crash": (lambda lb: hosts.crash(lb), lambda lb: hosts.start(lb), 2),
     "haproxy-stop": (lambda lb: hosts.run(lb, "systemctl", "stop", "haproxy"),
                      lambda lb: hosts.run(lb, "systemctl", "start", "haproxy"), 2),
-    # Running but not answering (frozen): keepalived's check of the health
-    # URL fails twice, one second apart.
+    # Running but not answering (frozen): the watcher's requests to the
+    # health URL time out twice, a tenth of a second apart.
     "haproxy-hang": (lambda lb: hosts.run(lb, "pkill", "-STOP", "-x", "haproxy"),
                      lambda lb: hosts.run(lb, "pkill", "-CONT", "-x", "haproxy"), 2),
     # Long enough for the isolated balancer to see its nodes down and lower

@@ -40,10 +40,10 @@ def crash_and_return(client, zone, victim) -> tuple[dict[str, float], dict[str, 
     down = back = None
     try:
         down = hosts.crash(victim)
-        withdrawn = dig.watch(client.inv, addresses(zone), zone.service, lambda rr: victim.address not in rr,
+        withdrawn = dig.watch_address(client.inv, addresses(zone), zone.service, victim.address, False,
                               since=down.t0, timeout=20)
         back = hosts.start(victim)
-        restored = dig.watch(client.inv, addresses(zone), zone.service, lambda rr: victim.address in rr,
+        restored = dig.watch_address(client.inv, addresses(zone), zone.service, victim.address, True,
                              since=back.t1, timeout=20)
     finally:
         if back is None:
@@ -135,7 +135,7 @@ def test_a_named_restart_while_a_member_is_down_keeps_every_server_consistent(cl
     down = None
     try:
         down = hosts.crash(victim)
-        dig.watch(client.inv, addresses(zone), zone.service, lambda rr: victim.address not in rr, since=down.t0, timeout=20)
+        dig.watch_address(client.inv, addresses(zone), zone.service, victim.address, False, since=down.t0, timeout=20)
         hosts.run(zone.primary, "systemctl", "restart", "named")
         wait_for(lambda: dig.status(client.inv, zone.primary.address, zone.service) == "NOERROR", timeout=20)
         for server in addresses(zone):
@@ -146,4 +146,4 @@ def test_a_named_restart_while_a_member_is_down_keeps_every_server_consistent(cl
         print(f"\nrr_dns drill: named restarted on {zone.primary.name} with {victim.name} down; serials {sorted(serials)}")
     finally:
         hosts.restore(victim)
-    dig.watch(client.inv, addresses(zone), zone.service, lambda rr: victim.address in rr, since=time.time(), timeout=20)
+    dig.watch_address(client.inv, addresses(zone), zone.service, victim.address, True, since=time.time(), timeout=20)
