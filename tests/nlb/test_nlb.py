@@ -50,12 +50,14 @@ def test_vrrp_adverts_go_to_the_peers_not_to_the_multicast_group(balancer, farm)
     assert multicast == 0, f"{balancer.name} sent {multicast} adverts to 224.0.0.18:\n{listing}"
 
 
+@pytest.mark.alone
 def test_roundrobin_spreads_requests_evenly(farm, client):
     served = Counter(webclient.served_by(client.inv, farm.url("www"), 30, farm.header))
     assert set(served) == {m.name for m in farm.members}, served
     assert max(served.values()) - min(served.values()) <= 1, f"round-robin must be even: {served}"
 
 
+@pytest.mark.alone
 def test_static_weights_spread_requests_in_proportion(farm, client):
     weights = farm.sites["weighted"]["weights"]
     total = sum(weights.values())
@@ -93,6 +95,7 @@ def client_addresses(farm, client):
             hosts.run(lb, "ip", "route", "del", other_net, "dev", "eth0", check=False)
 
 
+@pytest.mark.alone
 def test_affinity_none_rotates_over_every_node(farm, client):
     served = webclient.served_by(client.inv, farm.url("www"), 6, farm.header)
     assert len(set(served)) == len(farm.members), served
