@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help setup collection lab lab-check lab-status lab-down clean drill test lint unit docs diagram bench bench-converge bench-rr-dns bench-nlb bench-active-passive bench-content lab-cluster4
+.PHONY: help setup collection lab lab-check lab-status lab-down clean drill test lint unit docs diagram bench bench-converge bench-rr-dns bench-nlb bench-active-passive bench-content bench-soak lab-cluster4
 
 help: ## show the targets
 	@awk -F':.*## ' '/^[a-z0-9-]+:.*## /{printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,7 +55,7 @@ diagram: ## draw the lab from its inventory: docs/lab.svg (graphviz from Debian,
 	command -v dot >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz
 	.venv/bin/python -m lab.diagram --svg docs/lab.svg
 
-bench: bench-converge bench-rr-dns bench-nlb bench-active-passive bench-content ## every benchmark, one table each
+bench: bench-converge bench-rr-dns bench-nlb bench-active-passive bench-content bench-soak ## every benchmark, one table each
 
 bench-converge: ## converge time of 3, 12 and 24 web nodes, stock Ansible and Mitogen
 	scripts/setup all
@@ -76,3 +76,7 @@ bench-active-passive: ## against the lab: outage per cluster drill (stop, crash,
 bench-content: ## against the lab: write on the content master to every node having it (1 KB, 1 MB, 50 MB); sessions redis vs memory
 	scripts/setup venv
 	.venv/bin/python bench/content.py
+
+bench-soak: ## against the lab: ten minutes of full CPU through both VIPs; VRRP state changes counted (BENCH_SOAK_SECONDS)
+	scripts/setup venv
+	.venv/bin/python bench/soak.py

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""make bench-nlb: what the balancer costs, and what each failure costs.
+"""make bench-nlb: what the balancer costs, and what each failure costs,
+beside what the anchors' defaults would cost.
 
 Against the running lab (`make lab`; another inventory with
 WEBFARM_INVENTORY):
@@ -8,12 +9,17 @@ WEBFARM_INVENTORY):
    straight to one web node and through the first VIP, in one run: the
    ratio is what HAProxy costs on this machine.
 2. Under the load generator through the first VIP (four workers), each
-   drill once: a web node crashed and started, a web node
-   stopped and started, a rolling update of every node, the active
-   balancer crashed, HAProxy stopped on it, HAProxy hung (SIGSTOP) on it,
-   and it isolated. Failed
-   requests, and the gap clients saw (first failure to the next answered
-   request). Everything is put back, also on failure or Ctrl-C.
+   drill BENCH_RUNS times (default 3): a web node crashed and started, a
+   web node stopped and started, the active balancer crashed, HAProxy
+   stopped on it, HAProxy hung (SIGSTOP) on it, and it isolated; then a
+   rolling update of every node once. Each drill is measured twice in one
+   run: with webfarm's settings, and with the defaults a user would start
+   from (DEFAULTS below: keepalived's advert_int 1, HAProxy's check every
+   2 s with fall 3 and no retries, no answer watcher), converged onto the
+   balancers for that half and put back after. Failed requests, and the
+   gap clients saw (first failure to the next answered request): min /
+   median / max, and the ratio of the medians webfarm/defaults.
+   Everything is put back, also on failure or Ctrl-C.
 One table each.
 """
 from __future__ import annotations
@@ -25,23 +31,39 @@ import time
 from lab import haproxy, hosts, vip, webclient
 from lab.drill import Load
 from lab.inventory import Inventory
-from lab.playbook import run_playbook
-from lab.report import service_gap, summarize, table
+from lab.playbook import overridden, run_playbook
+from lab.report import ratio, service_gap, spread, summarize, table
 
 WRK_SECONDS = 10
+# What a user starts from without webfarm: keepalived's advert_int (1 s;
+# VRRPv3 here, whose takeover at 1 s matches VRRPv2's), HAProxy's own check
+# timing (inter 2 s, fall 3, rise 2), no retries or redispatch, a connect
+# timeout of 5 s as most examples set, and no answer watcher (its fall at
+# 100 leaves keepalived's own check script, every second, fall 2).
+DEFAULTS = {
+    "lb_keepalived_advert_interval": 1,
+    "lb_keepalived_watch_fall": 100,
+    "lb_haproxy_retries": 0,
+    "lb_haproxy_retry_timeout": 0,
+    "lb_haproxy_check_interval": 2000,
+    "lb_haproxy_check_down_interval": 2000,
+    "lb_haproxy_check_fall": 3,
+    "lb_haproxy_timeout_connect": 5000,
+}
 
 
 def wrk(client, url: str) -> dict[str, str]:
     return webclient.wrk(client, url, WRK_SECONDS)
 
 
-def drill(client, url, header, action, restore, timeout: float) -> list[str]:
+def drill(client, url, header, action, restore, timeout: float) -> tuple[int, int, float, float]:
+    """One drill under load: (failed, total, gap while it lasted, gap on its return)."""
     load = Load(client, [url], count=50000, duration=240, timeout=timeout, interval=0.01, workers=4,
                 headers=[header]).start()
     time.sleep(2)
     t0 = time.time()
     try:
-        moved = action()
+        action()
     finally:
         t_back = time.time()
         restore()
@@ -49,7 +71,7 @@ def drill(client, url, header, action, restore, timeout: float) -> list[str]:
     summary = summarize(results)
     _, gap = service_gap(results, t0 - 1, t_back)
     _, gap_back = service_gap(results, t_back, time.time())
-    return [f"{timeout:g}", f"{summary.failed}/{summary.total}", f"{gap:.2f}", f"{gap_back:.2f}", moved or "-"]
+    return summary.failed, summary.total, gap, gap_back
 
 
 def main() -> int:
@@ -70,11 +92,7 @@ def main() -> int:
 
     print(f"[bench] wrk {WRK_SECONDS} s: {members[0].name} direct, then through {vips[0]}", flush=True)
     direct, through = wrk(client, members[0].url("web_node_port")), wrk(client, url)
-    ratio = float(through["rps"]) / float(direct["rps"]) if "?" not in (direct["rps"], through["rps"]) else 0
-
-    def vip_moved(since: float) -> str:
-        _, took = vip.wait_holder([b for b in balancers if b is not active], vips[0], lambda n: True, since=since)
-        return f"{took:.2f}"
+    share = float(through["rps"]) / float(direct["rps"]) if "?" not in (direct["rps"], through["rps"]) else 0
 
     victim = members[len(members) // 2]
 
@@ -90,46 +108,68 @@ def main() -> int:
             raise RuntimeError(f"rolling_update.yml failed:\n{out.stdout[-2000:]}")
 
     def balancer_away(take):
-        def action() -> str:
-            t0 = time.time()
+        def action() -> None:
             take(active)
-            return vip_moved(t0)
+            time.sleep(2)
         return action
 
+    # (name, action, restore, client timeout, compared with the defaults).
     # A web node's failure is hidden by HAProxy's retries (200 ms connect
     # timeout, then another node): clients wait up to 1 s. A balancer's is
     # seen by a client as a lost SYN: a 0.25 s timeout shows when new
     # requests are answered again, not TCP's 1 s retransmission.
     drills = [
-        (f"web node {victim.name} crashed", node_away(hosts.crash), lambda: hosts.start(victim), 1.0),
-        (f"web node {victim.name} stopped", node_away(hosts.stop), lambda: hosts.start(victim), 1.0),
-        ("rolling update, nginx restarted", rolling_update, lambda: None, 1.0),
-        (f"balancer {active.name} crashed", balancer_away(hosts.crash), lambda: hosts.start(active), 0.25),
+        (f"web node {victim.name} crashed", node_away(hosts.crash), lambda: hosts.start(victim), 1.0, True),
+        (f"web node {victim.name} stopped", node_away(hosts.stop), lambda: hosts.start(victim), 1.0, True),
+        (f"balancer {active.name} crashed", balancer_away(hosts.crash), lambda: hosts.start(active), 0.25, True),
         (f"HAProxy stopped on {active.name}", balancer_away(lambda lb: hosts.run(lb, "systemctl", "stop", "haproxy")),
-         lambda: hosts.run(active, "systemctl", "start", "haproxy"), 0.25),
+         lambda: hosts.run(active, "systemctl", "start", "haproxy"), 0.25, True),
         (f"HAProxy hung on {active.name}", balancer_away(lambda lb: hosts.run(lb, "pkill", "-STOP", "-x", "haproxy")),
-         lambda: hosts.run(active, "pkill", "-CONT", "-x", "haproxy"), 0.25),
-        (f"balancer {active.name} isolated", balancer_away(hosts.isolate), lambda: hosts.rejoin(active), 0.25),
+         lambda: hosts.run(active, "pkill", "-CONT", "-x", "haproxy"), 0.25, True),
+        (f"balancer {active.name} isolated", balancer_away(hosts.isolate), lambda: hosts.rejoin(active), 0.25, True),
+        ("rolling update, nginx restarted", rolling_update, lambda: None, 1.0, False),
     ]
-    rows = []
+    runs = int(os.environ.get("BENCH_RUNS", "3"))
+    if not 1 <= runs <= 20:
+        raise SystemExit(f"bench-nlb: BENCH_RUNS={runs}: must be 1 to 20")
+    # {profile: {drill: [(failed, total, gap, gap on return), ...]}}
+    seen: dict[str, dict[str, list[tuple[int, int, float, float]]]] = {"webfarm": {}, "defaults": {}}
     try:
-        for name, action, restore, timeout in drills:
-            print(f"[bench] {name}", flush=True)
-            rows.append([name, *drill(client, url, header, action, restore, timeout)])
-            haproxy.restore_farm(balancers, members)
+        for profile, settings in (("webfarm", {}), ("defaults", DEFAULTS)):
+            with overridden(inv.source, "nlb.yml", settings, limit="nlb"):
+                haproxy.restore_farm(balancers, members)
+                for name, action, restore, timeout, compared in drills:
+                    if profile == "defaults" and not compared:
+                        continue
+                    for i in range(runs if compared else 1):
+                        print(f"[bench] {profile}: {name}, run {i + 1}", flush=True)
+                        seen[profile].setdefault(name, []).append(drill(client, url, header, action, restore, timeout))
+                        haproxy.restore_farm(balancers, members)
     finally:
         haproxy.restore_farm(balancers, members)
 
+    def gaps(profile: str, name: str, back: bool = False) -> list[float]:
+        return [r[3 if back else 2] for r in seen[profile].get(name, [])]
+
+    def failed(profile: str, name: str) -> str:
+        runs_of = seen[profile].get(name, [])
+        return f"{sum(r[0] for r in runs_of)}/{sum(r[1] for r in runs_of)}" if runs_of else "-"
+
+    rows = [[name, f"{timeout:g}", spread(gaps("webfarm", name)), failed("webfarm", name),
+             spread(gaps("defaults", name)), failed("defaults", name),
+             ratio(gaps("webfarm", name), gaps("defaults", name)), spread(gaps("webfarm", name, back=True))]
+            for name, _, _, timeout, _ in drills]
     print()
     print(f"bench-nlb: wrk -t2 -c{32} {WRK_SECONDS} s from the client ({os.cpu_count()} cores)")
     print(table(["path", "requests/s", "p50", "p99", "errors"],
                 [[f"direct to {members[0].name}", direct["rps"], direct["p50"], direct["p99"], direct["errors"]],
                  [f"through VIP {vips[0]}", through["rps"], through["p50"], through["p99"], through["errors"]],
-                 ["ratio VIP/direct", f"{ratio:.2f}", "", "", ""]]))
+                 ["ratio VIP/direct", f"{share:.2f}", "", "", ""]]))
     print()
-    print("drills under load through the VIP (4 workers); gap = first failure to the next answer,")
-    print("during the failure and when what failed came back")
-    print(table(["drill", "timeout s", "failed", "gap s", "gap on return s", "VIP moved s"], rows))
+    print(f"drills under load through the VIP (4 workers), {runs} runs each; gap s = first failure to the next")
+    print("answer (min / median / max); defaults = " + ", ".join(f"{k}={v}" for k, v in DEFAULTS.items()))
+    print(table(["drill", "timeout s", "webfarm gap s", "webfarm failed", "defaults gap s", "defaults failed",
+                 "ratio", "webfarm gap on return s"], rows))
     return 0
 
 

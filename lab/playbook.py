@@ -9,7 +9,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,30 @@ def run_playbook(inventory: str | os.PathLike[str] | Sequence[str | os.PathLike[
     if until is None:
         return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     return _run_until(argv, env, timeout, until)
+
+
+@contextmanager
+def overridden(inventory: str | os.PathLike[str], playbook: str, extra_vars: Mapping[str, Any], *,
+               limit: str | None = None, timeout: float = 600) -> Iterator[None]:
+    """The block runs on hosts converged with extra_vars over the inventory
+    (one converge of `limit` with playbooks/PLAYBOOK), and the inventory's
+    own values are converged back afterwards, also on failure: a benchmark
+    measures another setting, such as an anchor's default, side by side.
+    Nothing to converge when extra_vars is empty. RuntimeError names a
+    converge that failed."""
+    def converge(extra: Mapping[str, Any] | None) -> None:
+        out = run_playbook(inventory, playbook, limit=limit, extra_vars=extra, timeout=timeout)
+        if out.returncode != 0:
+            raise RuntimeError(f"{playbook} with {dict(extra or {})} failed:\n{out.stdout[-2000:]}{out.stderr[-1000:]}")
+
+    if not extra_vars:
+        yield
+        return
+    converge(extra_vars)
+    try:
+        yield
+    finally:
+        converge(None)
 
 
 def _run_until(argv: list[str], env: Mapping[str, str], timeout: float,

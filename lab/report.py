@@ -1,6 +1,7 @@
 """Turn load generator records into failed/total, outage windows and tables."""
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -132,3 +133,29 @@ def summary_table(summary: Summary, names: Mapping[str, str] | None = None) -> s
     w = summary.window
     rows.append(["all", summary.total, summary.ok, summary.failed, f"{w.seconds:.2f}" if w else "-"])
     return table(["target", "requests", "ok", "failed", "outage s"], rows)
+
+
+def spread(values: Sequence[float]) -> str:
+    """min / median / max of a benchmark's runs, in seconds.
+
+    >>> spread([0.5, 0.25, 2.0])
+    '0.25 / 0.50 / 2.00'
+    """
+    if not values:
+        return "-"
+    return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
+
+
+def ratio(ours: Sequence[float], theirs: Sequence[float]) -> str:
+    """The median of ours over the median of theirs: webfarm's figure as a
+    share of the defaults' ('-' when either is missing, '0' over 0 is 1).
+
+    >>> ratio([0.4, 0.5, 0.6], [2.0, 3.0, 4.0])
+    '0.17'
+    """
+    if not ours or not theirs:
+        return "-"
+    a, b = statistics.median(ours), statistics.median(theirs)
+    if b == 0:
+        return "1.00" if a == 0 else "inf"
+    return f"{a / b:.2f}"

@@ -73,3 +73,14 @@ def test_recap_cli_sums_the_changes(tmp_path, capsys):
     log.write_text("PLAY RECAP\nweb1 : ok=3 changed=2 failed=0\nweb2 : ok=3 changed=1 failed=0\n")
     assert main(["playbook", "changed", str(log)]) == 0
     assert capsys.readouterr().out.strip() == "3"
+
+
+def test_spread_and_ratio_print_what_the_benchmarks_compare():
+    from lab.report import ratio, spread
+    assert spread([0.5, 0.25, 2.0]) == "0.25 / 0.50 / 2.00"
+    assert spread([]) == "-"
+    # webfarm's median over the defaults' median.
+    assert ratio([0.4, 0.5, 0.6], [2.0, 3.0, 4.0]) == "0.17"
+    assert ratio([0.0], [0.0]) == "1.00"
+    assert ratio([0.3], [0.0]) == "inf"
+    assert ratio([], [1.0]) == "-"
