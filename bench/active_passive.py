@@ -9,20 +9,29 @@ with the service on each node), nginx killed on it, and the link between
 the nodes cut (once with the service on each side). One table: the outage the
 client saw (first failed request to the next answered one), min/median/max,
 against the targets. The cluster is put back between runs, also on failure.
+
+Then the crashes, the kill and the clean stop again with the shipped
+defaults a user starts from (DEFAULTS: Corosync's token of 3 s, no quorum
+device, no fence head start), converged onto the nodes for them and put
+back after, and the ratio of the medians webfarm/defaults. The partition
+is left out there: without a head start both nodes may fence each other.
+BENCH_DEFAULTS=0 skips that half.
 """
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 
 from lab import failover, hosts
 from lab.inventory import Inventory
-from lab.report import table
+from lab.playbook import overridden
+from lab.report import ratio, spread, table
 
 # Outage targets in seconds (issue: crash with fencing <= 8 s, nginx killed
 # <= 3 s, clean stop <= 2 s); the partition has none of its own.
 TARGETS = {"clean stop": 2.0, "crash": 8.0, "nginx killed": 3.0, "partition": None}
+DEFAULTS = {"pacemaker_cluster_totem_token": 3000, "pacemaker_cluster_quorum_device": "",
+            "pacemaker_cluster_fence_delay": 0}
 
 
 def main() -> int:
@@ -52,15 +61,25 @@ def main() -> int:
     if len(service.nodes) == 2:
         drills += [("partition", None, winner, f"partition, service on {winner} (the winner: {why})"),
                    ("partition", None, loser, f"partition, service on {loser}")]
-    for name, target, on, label in drills:
+    def measure(name, on, label, profile) -> list:
         outcomes = []
         for i in range(runs):
             failover.settle(service, client)
-            print(f"[bench] {label}, run {i + 1} of {runs}", flush=True)
+            print(f"[bench] {profile}: {label}, run {i + 1} of {runs}", flush=True)
             try:
                 outcomes.append(failover.run(client, service, name, on=on))
             finally:
                 failover.settle(service, client)
+        return outcomes
+
+    ours = {label: measure(name, on, label, "webfarm") for name, _, on, label in drills}
+    theirs: dict[str, list] = {}
+    if os.environ.get("BENCH_DEFAULTS", "1") != "0":
+        with overridden(inv.source, "active_passive.yml", DEFAULTS, limit="active_passive"):
+            theirs = {label: measure(name, on, label, "defaults") for name, _, on, label in drills
+                      if name != "partition"}
+    for name, target, _on, label in drills:
+        outcomes = ours[label]
         gaps = [o.gap for o in outcomes]
         worst = max(gaps)
         met = "-" if target is None else ("yes" if worst <= target else "NO")
@@ -69,14 +88,15 @@ def main() -> int:
         if unasked:
             print(f"[bench] the service moved with no drill before {name}: {unasked}", flush=True)
             missed += 1
-        rows.append([label, runs, f"{min(gaps):.2f}", f"{statistics.median(gaps):.2f}", f"{worst:.2f}",
-                     "-" if target is None else f"<= {target:g}", met,
+        other = [o.gap for o in theirs.get(label, [])]
+        rows.append([label, runs, spread(gaps), "-" if target is None else f"<= {target:g}", met,
                      f"{sum(o.failed for o in outcomes)}/{sum(o.total for o in outcomes)}",
                      sum(o.fenced for o in outcomes), max(o.most_mounted for o in outcomes),
-                     "yes" if all(o.witness_intact for o in outcomes) else "NO"])
-    print("\noutage = first failed request to the next answered one, client polling the VIP every 10 ms (0.5 s timeout)")
-    print(table(["drill", "runs", "min s", "median s", "max s", "target", "met", "failed/total", "fenced",
-                 "most mounts", "file intact"], rows))
+                     "yes" if all(o.witness_intact for o in outcomes) else "NO", spread(other), ratio(gaps, other)])
+    print("\noutage = first failed request to the next answered one, client polling the VIP every 10 ms (0.5 s timeout),")
+    print("min / median / max; defaults = " + ", ".join(f"{k}={v!r}" for k, v in DEFAULTS.items()))
+    print(table(["drill", "runs", "webfarm s", "target", "met", "failed/total", "fenced", "most mounts",
+                 "file intact", "defaults s", "ratio"], rows))
     return 1 if missed else 0
 
 

@@ -151,6 +151,16 @@ def admin_login(store: Host) -> tuple[str, str]:
     return store_login(store, str(store.var("session_store_admin_user") or "webfarm-admin"))
 
 
+def redis_auth(address: str, port: int, user: str, password: str) -> list[str]:
+    """The options that log redis-cli and redis-benchmark in alike: both
+    take -h, -p, --user and -a (redis-benchmark has no --pass).
+
+    >>> redis_auth("10.0.0.5", 6379, "admin", "pw")
+    ['-h', '10.0.0.5', '-p', '6379', '--user', 'admin', '-a', 'pw']
+    """
+    return ["-h", address, "-p", str(port), "--user", user, "-a", password]
+
+
 def store_address(store: Host) -> str:
     """Where clients reach the store: its address, or its group's VIP."""
     said = str(store.var("session_store_address") or "")
