@@ -1,6 +1,7 @@
 """The registry of topologies (topologies.yml) as the lab uses it.
 
-    python -m lab.registry tests     the test folders make lab-check and make drill run
+    python -m lab.registry tests      the test folders make lab-check and make drill run
+    python -m lab.registry scenarios  the Molecule scenarios, longest first (make test's queue)
 
 The file is read by module_utils/webfarm/registry.py, which the farm
 monitor's filters share; this module adds what only the lab needs.
@@ -11,7 +12,7 @@ import sys
 
 from ansible_collections.webfarm.cluster.plugins.module_utils.registry import load, names, panels
 
-__all__ = ["load", "names", "panels", "topologies", "lab_tests", "host_keys", "main"]
+__all__ = ["load", "names", "panels", "topologies", "lab_tests", "scenarios", "host_keys", "main"]
 
 
 def topologies() -> list[dict]:
@@ -25,6 +26,14 @@ def lab_tests() -> list[str]:
     return [f"tests/{t['name']}" for t in topologies()] + load()["lab_tests"]
 
 
+def scenarios() -> list[str]:
+    """The topologies with a Molecule scenario, longest first by their
+    measured `minutes` (then in registry order): two lanes taking them in
+    this order end together sooner than in name order."""
+    with_scenario = [t for t in topologies() if t["scenario"]]
+    return [t["name"] for t in sorted(with_scenario, key=lambda t: -float(t["minutes"]))]
+
+
 def host_keys() -> list[str]:
     """The farm monitor's row key of an inventory host, one format per panel
     that gives each host a row ("web_farm/{}", ...)."""
@@ -35,7 +44,10 @@ def main(argv: list[str]) -> int:
     if argv == ["tests"]:
         print("\n".join(lab_tests()))
         return 0
-    print("usage: python -m lab.registry tests", file=sys.stderr)
+    if argv == ["scenarios"]:
+        print("\n".join(scenarios()))
+        return 0
+    print("usage: python -m lab.registry tests|scenarios", file=sys.stderr)
     return 2
 
 

@@ -19,10 +19,10 @@ FILE = Path(__file__).resolve().parents[2] / "topologies.yml"
 @functools.cache
 def load(path: Path = FILE) -> dict[str, Any]:
     """The registry as plain data, defaults filled in: topologies (scenario
-    true, tested_in [], groups [], status false), panels (host_key ''),
-    lab_tests and diagram."""
+    true, tested_in [], groups [], status false, minutes 0), panels
+    (host_key ''), lab_tests and diagram."""
     data = yaml.safe_load(path.read_text())
-    return {"topologies": [{"scenario": True, "tested_in": [], "groups": [], "status": False, **t} for t in data["topologies"]],
+    return {"topologies": [{"scenario": True, "tested_in": [], "groups": [], "status": False, "minutes": 0, **t} for t in data["topologies"]],
             "panels": [{"host_key": "", **p} for p in data.get("panels") or []],
             "lab_tests": list(data.get("lab_tests") or []), "diagram": list(data.get("diagram") or [])}
 

@@ -111,3 +111,13 @@ def test_no_other_file_writes_out_the_topologies():
     found = {str(p.relative_to(ROOT)): hits for p in SOURCES
              if (hits := lists_of_topologies(p.read_text(errors="replace"))) and str(p.relative_to(ROOT)) not in KEPT_EQUAL}
     assert found == {}, "these lines list topologies: read topologies.yml (lab.registry) instead"
+
+
+def test_the_scenarios_are_queued_longest_first_and_each_once():
+    from lab import registry
+    queue = registry.scenarios()
+    with_scenario = [t for t in registry.topologies() if t["scenario"]]
+    assert sorted(queue) == sorted(t["name"] for t in with_scenario)
+    minutes = {t["name"]: float(t["minutes"]) for t in with_scenario}
+    assert [minutes[n] for n in queue] == sorted(minutes.values(), reverse=True)
+    assert all(m > 0 for m in minutes.values()), f"every scenario needs its measured minutes: {minutes}"
