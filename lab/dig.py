@@ -22,7 +22,7 @@ import re
 import shlex
 from pathlib import Path
 
-from lab import dnswatch, hosts
+from lab import hosts, loadgen
 from lab.inventory import Host
 
 
@@ -88,9 +88,9 @@ def watch_address(client: Host, servers: list[str], name: str, address: str, pre
                   timeout: float, rtype: str = "A") -> dict[str, float]:
     """Seconds from `since` (a time.time()) until each server's answer for
     name first lacks address (present=False) or holds it (present=True),
-    asked from inside the client every 20 ms (lab/dnswatch.py): no docker
-    exec per query. TimeoutError names the servers that never did."""
-    out = hosts.run(client, "python3", "-c", Path(dnswatch.__file__).read_text(), "--servers", ",".join(servers),
+    asked from inside the client every 20 ms (`loadgen.py watch`): no
+    docker exec per query. TimeoutError names the servers that never did."""
+    out = hosts.run(client, "python3", "-c", Path(loadgen.__file__).read_text(), "watch", "--servers", ",".join(servers),
                     "--name", name, "--type", rtype, "--address", address, *(["--present"] if present else []),
                     "--timeout", f"{timeout:g}", check=False, timeout=timeout + 30)
     seen = parse_watch(out.stdout)
@@ -102,7 +102,7 @@ def watch_address(client: Host, servers: list[str], name: str, address: str, pre
 
 
 def parse_watch(out: str) -> dict[str, float]:
-    """dnswatch's lines -> {server: epoch seconds}.
+    """`loadgen.py watch`'s lines -> {server: epoch seconds}.
 
     >>> parse_watch("10.0.0.53 1796533374.512\\n")
     {'10.0.0.53': 1796533374.512}
