@@ -173,7 +173,11 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
             unit = str(svc["service"])
             if not _UNIT.match(unit):
                 raise _fail(f"{where}: service {unit!r} is not a systemd unit name")
-            members.append({"id": f"webfarm-{name}-service", "class": "systemd", "type": unit,
+            # webfarm's own agent (roles/pacemaker_cluster/files): systemctl
+            # without the fixed 2 s Pacemaker's systemd class waits on each
+            # start and stop, and a monitor cheap enough to ask twice a second.
+            members.append({"id": f"webfarm-{name}-service", "type": "service", "provider": "webfarm",
+                            "params": {"unit": unit},
                             "ops": _ops(options["service_monitor_interval"], "20s", "30s", "30s")})
         if svc.get("agent"):
             members.append(_agent(name, svc["agent"], where, options))
@@ -188,9 +192,8 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
 
 
 def _agent(name: str, agent: Any, where: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The service as an OCF agent (for example ocf:heartbeat:nginx), which
-    starts it directly: a systemd unit's start and stop cost Pacemaker a
-    fixed 2 s wait each."""
+    """The service as an OCF agent of the user's choice (for example
+    ocf:heartbeat:nginx, which also reads nginx's status page)."""
     if not isinstance(agent, Mapping) or not agent.get("type"):
         raise _fail(f"{where}: agent must be a mapping with a type (an OCF agent such as nginx), got {agent!r}")
     unknown = sorted(set(agent) - _AGENT_KEYS)
