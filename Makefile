@@ -77,6 +77,6 @@ bench-content: ## against the lab: write on the content master to every node hav
 	scripts/setup venv
 	.venv/bin/python bench/content.py
 
-bench-soak: ## against the lab: ten minutes of full CPU through both VIPs; VRRP state changes counted (BENCH_SOAK_SECONDS)
+bench-soak: ## against the lab: ten minutes of full CPU through every VIP; VRRP state changes and cluster memberships counted (BENCH_SOAK_SECONDS)
 	scripts/setup venv
 	.venv/bin/python bench/soak.py

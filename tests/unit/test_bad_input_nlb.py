@@ -91,5 +91,5 @@ def test_site_yml_refuses_a_bad_keepalived_input_before_the_web_farm_changes(tmp
         "nlb": {"lb1": {"webfarm_address": "10.213.0.31"}, "lb2": {"webfarm_address": "10.213.0.32"}},
         "web_farm": {"web1": {"webfarm_address": "10.213.0.11"}, "web2": {"webfarm_address": "10.213.0.12"}},
     }, {**GOOD, "lb_keepalived_advert_interval": 0})
-    assert_stopped_before_changes(out, ['lb_keepalived_advert_interval = "0": must be more than 0'],
+    assert_stopped_before_changes(out, ['lb_keepalived_advert_interval = "0": must be 0.1 to 40 seconds'],
                                   ("Install the web node packages", "Install the site checker", *FIRST_CHANGES))

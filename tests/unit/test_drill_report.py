@@ -65,7 +65,7 @@ def test_targets_parse_in_missions_words():
     assert dr.parse_target("withdrawn <= 3 s") == dr.Bound(seconds=3.0)
     assert dr.parse_target("<= 2 s") == dr.Bound(seconds=2.0)
     for target in (dr.TARGET_WEB_NODE_KILLED, dr.TARGET_MAINTENANCE, dr.TARGET_BALANCER_CRASH, dr.TARGET_NODE_CRASH,
-                   dr.TARGET_SERVICE_DIES, dr.TARGET_DNS_WITHDRAWN, dr.TARGET_NEW_CONTENT, dr.TARGET_HAPROXY_HUNG):
+                   dr.TARGET_STORE_NODE_CRASH, dr.TARGET_SERVICE_DIES, dr.TARGET_DNS_WITHDRAWN, dr.TARGET_NEW_CONTENT, dr.TARGET_HAPROXY_HUNG):
         dr.parse_target(target)
     with pytest.raises(ValueError, match="MISSION"):
         dr.parse_target("fast enough")

@@ -97,7 +97,7 @@ def test_crash_the_session_stores_host(inventory, client, drill_record):
             replies = s.finish()
             hosts.restore(store)
         # On a cluster the store is a resource group: MISSION.md's target for a crashed node.
-        drill_record(target=drill_report.TARGET_NODE_CRASH if cluster_nodes else None, results=as_results(replies),
+        drill_record(target=drill_report.TARGET_STORE_NODE_CRASH if cluster_nodes else None, results=as_results(replies),
                      disrupted=crashed.t0, disrupted_label=f"crash {store.name}", returned=returned,
                      returned_label=returned_label)
         failed, outage = check_no_visit_lost(replies)
