@@ -15,8 +15,8 @@ defaults a user starts from (DEFAULTS: Corosync's token of 3 s and its
 consensus of 1.2 times that, no quorum device, no fence head start, the
 service checked every 5 s as MISSION.md's reference has it), converged
 onto the nodes for them and put back after, and the ratio of the medians
-webfarm/defaults. The partition
-is left out there: without a head start both nodes may fence each other.
+webfarm/defaults. The partition is left out there: without a head start
+both nodes may fence each other.
 BENCH_DEFAULTS=0 skips that half.
 """
 from __future__ import annotations

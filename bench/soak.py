@@ -52,8 +52,7 @@ def cpu_times() -> tuple[int, int]:
 
 
 def watcher_verdicts(lb, since: float, until: float) -> list[str]:
-    out = hosts.run(lb, "journalctl", "-u", "webfarm-lb-watch", "-o", "short-unix", "--no-pager",
-                    f"--since=@{int(since)}", f"--until=@{int(until) + 1}", check=False).stdout
+    out = hosts.journal(lb, "webfarm-lb-watch", since=since, until=until)
     return [line for line in out.splitlines() if re.search(r"HAProxy (does not answer|answers)", line)]
 
 
@@ -92,8 +91,7 @@ def during(at: float, found: list[tuple[float, float]], after: float = 0.2) -> b
 def membership_changes(node, since: float, until: float) -> list[str]:
     """Corosync's new memberships and Pacemaker's fencing requests in the
     window, from the node's journal."""
-    out = hosts.run(node, "journalctl", "-u", "corosync", "-u", "pacemaker", "-o", "short-unix", "--no-pager",
-                    f"--since=@{int(since)}", f"--until=@{int(until) + 1}", check=False).stdout
+    out = hosts.journal(node, "corosync", "pacemaker", since=since, until=until)
     return [line for line in out.splitlines()
             if re.search(r"A new membership \(.*\) was formed|Requesting fencing|will be fenced", line)]
 

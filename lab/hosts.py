@@ -188,6 +188,16 @@ def run(host: Host, *argv: str, timeout: float = 60, check: bool = True) -> subp
     return docker("exec", host.container, *argv, timeout=timeout, check=check)
 
 
+def journal(host: Host, *units: str, since: float, until: float | None = None) -> str:
+    """The units' journal on host between since and until (unix times; until
+    is taken to the end of its second), one `-o short-unix` line per entry."""
+    argv = ["journalctl", *[a for unit in units for a in ("-u", unit)], "-o", "short-unix", "--no-pager",
+            f"--since=@{int(since)}"]
+    if until is not None:
+        argv.append(f"--until=@{int(until) + 1}")
+    return run(host, *argv, check=False).stdout
+
+
 def subprocess_popen(host: Host, argv: list[str]) -> subprocess.Popen[str]:
     """Start a command inside a lab host in the background (communicate() for its output)."""
     return subprocess.Popen(["docker", "exec", host.container, *argv], stdout=subprocess.PIPE,

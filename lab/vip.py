@@ -99,7 +99,4 @@ def transitions(group: Sequence[Host], since: float, until: float | None = None)
     """Each balancer's VRRP state changes between since and until (unix
     times), from keepalived's journal: a change too short for a poll of the
     addresses to see still shows here."""
-    argv = ["journalctl", "-u", "keepalived", "-o", "short-unix", "--no-pager", f"--since=@{int(since)}"]
-    if until is not None:
-        argv.append(f"--until=@{int(until) + 1}")
-    return {lb.name: parse_transitions(hosts.run(lb, *argv, check=False).stdout) for lb in group}
+    return {lb.name: parse_transitions(hosts.journal(lb, "keepalived", since=since, until=until)) for lb in group}
