@@ -188,6 +188,14 @@ def run(host: Host, *argv: str, timeout: float = 60, check: bool = True) -> subp
     return docker("exec", host.container, *argv, timeout=timeout, check=check)
 
 
+def scheduling(host: Host, command: str) -> list[tuple[int, str, str]]:
+    """(pid, class, real-time priority) of every thread of each process
+    named command on host, as ps shows them: class TS is the default
+    scheduling, RR and FF real-time; the priority is "-" when not real-time."""
+    out = run(host, "ps", "-L", "-o", "pid=,cls=,rtprio=", "-C", command, check=False).stdout
+    return [(int(pid), cls, prio) for pid, cls, prio in (line.split() for line in out.splitlines() if line.strip())]
+
+
 def journal(host: Host, *units: str, since: float, until: float | None = None) -> str:
     """The units' journal on host between since and until (unix times; until
     is taken to the end of its second), one `-o short-unix` line per entry."""

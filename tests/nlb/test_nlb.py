@@ -24,6 +24,21 @@ def test_haproxy_and_keepalived_run_and_start_at_boot(balancer):
     balancer.assert_running("keepalived")
 
 
+def test_keepalived_runs_real_time_at_its_priority(balancer):
+    # Every keepalived thread, as the drop-in started them (or the role's
+    # handler set them, on a balancer upgraded in place).
+    assert_scheduling(balancer.inv)
+
+
+def assert_scheduling(host) -> None:
+    """Every keepalived thread on host runs as lb_keepalived_realtime_priority says."""
+    priority = int(host.var("lb_keepalived_realtime_priority"))
+    seen = hosts.scheduling(host, "keepalived")
+    assert seen, f"no keepalived process on {host.name}"
+    want = ("RR", str(priority)) if priority else ("TS", "-")
+    assert all((cls, prio) == want for _, cls, prio in seen), f"{host.name}: keepalived must run {want}: {seen}"
+
+
 def test_each_vip_is_held_by_its_master_only(farm):
     # VIP i is mastered by balancer i; after a drill its master takes it back
     # once the preempt delay has passed.
