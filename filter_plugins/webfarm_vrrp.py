@@ -18,14 +18,14 @@ def _fail(msg: str) -> AnsibleFilterError:
 
 
 def webfarm_vrrp_instances(vips: Any, balancers: Sequence[str], network: str, var: str = "lb_keepalived_vips",
-                   top_priority: int = 150, step: int = 10) -> list[dict[str, Any]]:
+                   top_priority: int = 250, step: int = 10) -> list[dict[str, Any]]:
     """One VRRP instance per virtual IP, each with a different master.
 
     Example::
 
         {{ lb_keepalived_vips | webfarm_vrrp_instances(['lb1', 'lb2'], '10.213.0.0/24') }}
         -> [{'name': 'webfarm_51', 'address': '10.213.0.200', 'prefix': 24, 'router_id': 51,
-             'master': 'lb1', 'priorities': {'lb1': 150, 'lb2': 140}}, ...]
+             'master': 'lb1', 'priorities': {'lb1': 250, 'lb2': 240}}, ...]
 
     ``vips`` is a list of ``{address, router_id}`` (``address`` may carry a
     /prefix; the default is the network's). VIP number i is mastered by
@@ -34,6 +34,10 @@ def webfarm_vrrp_instances(vips: Any, balancers: Sequence[str], network: str, va
     one and backup of the other. Every address must be a host address of
     ``network`` (the balancers' own subnet: a VIP moves by ARP on one L2
     segment), unique, and not a balancer's; router ids 1-255, unique.
+
+    The top priority is near VRRP's highest (255 is for an address's owner):
+    a backup waits 3 adverts plus a skew of (256 - priority) / 256 of one
+    (RFC 5798), 0.006 s at 240 where it was 0.045 s at 140.
     """
     if isinstance(vips, (str, bytes, Mapping)) or not isinstance(vips, Sequence) or not vips:
         raise _fail(f"{var} must be a non-empty list of {{address, router_id}}, got {vips!r}")

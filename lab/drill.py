@@ -27,14 +27,15 @@ LOADGEN = Path(__file__).with_name("loadgen.py")
 class Load:
     def __init__(self, client: Host, targets: Sequence[str], count: int, duration: float,
                  timeout: float = 0.5, interval: float = 0.0, workers: int = 1,
-                 headers: Sequence[str] = ("X-Served-By",), resolve: str = "all", digest: bool = False) -> None:
+                 headers: Sequence[str] = ("X-Served-By",), resolve: str = "all", digest: bool = False,
+                 pace: float = 0.0) -> None:
         self.client = client
         self.duration = duration
         self.stop_file = f"/tmp/webfarm-loadgen-{uuid.uuid4().hex[:8]}.stop"
         self.argv = ["docker", "exec", client.container, "python3", "-c", LOADGEN.read_text(),
                      "--count", str(count), "--duration", str(duration), "--timeout", str(timeout),
                      "--interval", str(interval), "--workers", str(workers), "--stop-file", self.stop_file,
-                     "--resolve", resolve] + (["--digest"] if digest else [])
+                     "--resolve", resolve, "--pace", str(pace)] + (["--digest"] if digest else [])
         for header in dict.fromkeys(headers):
             self.argv += ["--header", header]
         for target in targets:

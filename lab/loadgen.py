@@ -322,8 +322,14 @@ def request(target: str, timeout: float, headers: Sequence[str] = ("X-Served-By"
 
 def run(targets: list[str], count: int, duration: float, timeout: float = 1.0, interval: float = 0.0,
         workers: int = 1, headers: Sequence[str] = ("X-Served-By",), stop_file: str | None = None,
-        resolve: str = "all", digest: bool = False) -> list[dict[str, Any]]:
-    """Send at most count requests for at most duration seconds; return their records in order."""
+        resolve: str = "all", digest: bool = False, pace: float = 0.0) -> list[dict[str, Any]]:
+    """Send at most count requests for at most duration seconds; return their records in order.
+
+    Closed loop by default: each worker sends its next request when the last
+    one has ended (and interval has passed). With pace, open loop: request i
+    leaves at start + i * pace whatever the others are doing, as independent
+    users' requests would, so a request stuck on a lost SYN holds up no
+    other; enough workers to cover the timeout are then required."""
     if resolve not in ("all", "first"):
         raise ValueError("resolve must be all or first")
     if not targets:
@@ -336,7 +342,13 @@ def run(targets: list[str], count: int, duration: float, timeout: float = 1.0, i
         raise ValueError(f"duration must be more than 0 and at most {MAX_DURATION} s")
     if not 1 <= workers <= 64:
         raise ValueError("workers must be 1-64")
-    deadline = time.monotonic() + duration
+    if pace and (interval or not 0.005 <= pace <= 5):
+        raise ValueError("pace must be 0.005-5 s, and without interval")
+    if pace and workers < timeout / pace + 1:
+        raise ValueError(f"pace {pace} s with a {timeout} s timeout needs at least {int(timeout / pace) + 1} workers "
+                         "(one per request that may be waiting)")
+    start = time.monotonic()
+    deadline = start + duration
     lock = threading.Lock()
     issued = 0
     records: list[dict[str, Any]] = []
@@ -353,6 +365,8 @@ def run(targets: list[str], count: int, duration: float, timeout: float = 1.0, i
 
     def worker() -> None:
         while (i := take()) is not None:
+            if pace:
+                time.sleep(max(0.0, start + i * pace - time.monotonic()))
             rec = request(targets[i % len(targets)], timeout, headers, resolve, digest)
             rec["i"] = i
             with lock:
@@ -402,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for each answer")
     p.add_argument("--interval", type=float, default=0.0, help="pause after each request, per worker")
     p.add_argument("--workers", type=int, default=1, help="requests in flight at once")
+    p.add_argument("--pace", type=float, default=0.0,
+                   help="open loop: request i leaves at start + i * pace s, whatever the others do")
     p.add_argument("--header", action="append", help="HTTP response header naming the node (repeat: first found wins)")
     p.add_argument("--stop-file", help="end the run early once this file exists")
     p.add_argument("--resolve", choices=("all", "first"), default="all",
@@ -410,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     try:
         records = run(a.target, a.count, a.duration, a.timeout, a.interval, a.workers,
-                      tuple(a.header or ("X-Served-By",)), a.stop_file, a.resolve, a.digest)
+                      tuple(a.header or ("X-Served-By",)), a.stop_file, a.resolve, a.digest, a.pace)
     except ValueError as exc:
         p.error(str(exc))
     out = sys.stdout

@@ -13,8 +13,8 @@ VIPS = [{"address": "10.213.0.200", "router_id": 51}, {"address": "10.213.0.201/
 def test_each_vip_has_its_own_master_and_priorities():
     first, second = webfarm_vrrp_instances(VIPS, ["lb1", "lb2"], NET)
     assert first == {"name": "webfarm_51", "address": "10.213.0.200", "prefix": 24, "router_id": 51,
-                     "master": "lb1", "priorities": {"lb1": 150, "lb2": 140}}
-    assert second["master"] == "lb2" and second["priorities"] == {"lb2": 150, "lb1": 140} and second["prefix"] == 25
+                     "master": "lb1", "priorities": {"lb1": 250, "lb2": 240}}
+    assert second["master"] == "lb2" and second["priorities"] == {"lb2": 250, "lb1": 240} and second["prefix"] == 25
 
 
 @pytest.mark.parametrize("vips, message", [

@@ -133,6 +133,23 @@ def test_duration_bounds_the_run(server):
     assert 0 < len(recs) < 100
 
 
+def test_paced_requests_leave_on_time_while_others_hang(server):
+    # Open loop: every fourth request waits 1 s for its answer (and times
+    # out at 0.5 s); the others still leave every 0.05 s.
+    targets = [server + "/slow", server + "/", server + "/", server + "/"]
+    recs = loadgen.run(targets, count=20, duration=10, timeout=0.5, workers=12, pace=0.05)
+    sent = [r["t0"] - recs[0]["t0"] for r in recs]
+    assert [r["outcome"] for r in recs[:4]] == ["timeout", "ok", "ok", "ok"]
+    assert all(abs(t - i * 0.05) < 0.04 for i, t in enumerate(sent)), sent
+
+
+def test_closed_loop_workers_wait_for_a_hung_request(server):
+    # The same requests in closed loop: one worker stuck on /slow sends
+    # nothing else until its timeout, which pace exists to avoid.
+    recs = loadgen.run([server + "/slow", server + "/"], count=2, duration=10, timeout=0.5, workers=1)
+    assert recs[1]["t0"] - recs[0]["t0"] >= 0.5
+
+
 def test_stop_file_ends_the_run_early(server, tmp_path):
     stop = tmp_path / "stop"
     stop.write_text("")
@@ -148,6 +165,9 @@ def test_stop_file_ends_the_run_early(server, tmp_path):
     ({"duration": 0}, "duration must be"),
     ({"duration": 601}, "duration must be"),
     ({"workers": 65}, "workers must be"),
+    ({"pace": 0.001}, "pace must be 0.005-5 s"),
+    ({"pace": 0.01, "interval": 0.01}, "without interval"),
+    ({"pace": 0.01, "timeout": 0.25, "workers": 8}, "needs at least 26 workers"),
 ])
 def test_unbounded_or_empty_runs_are_refused(kwargs, message):
     args = {"targets": ["http://127.0.0.1:9/"], "count": 1, "duration": 1.0, **kwargs}
