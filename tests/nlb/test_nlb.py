@@ -24,10 +24,14 @@ def test_haproxy_and_keepalived_run_and_start_at_boot(balancer):
     balancer.assert_running("keepalived")
 
 
-def test_keepalived_runs_real_time_at_its_priority(balancer):
+def test_keepalived_and_its_watcher_run_real_time_at_their_priority(balancer):
     # Every keepalived thread, as the drop-in started them (or the role's
-    # handler set them, on a balancer upgraded in place).
+    # handler set them, on a balancer upgraded in place); the watcher too.
     assert_scheduling(balancer.inv)
+    priority = int(balancer.inv.var("lb_keepalived_realtime_priority"))
+    pid = hosts.run(balancer.inv, "systemctl", "show", "-p", "MainPID", "--value", "webfarm-lb-watch").stdout.strip()
+    said = hosts.run(balancer.inv, "ps", "-o", "cls=,rtprio=", "-p", pid).stdout.split()
+    assert said == (["RR", str(priority)] if priority else ["TS", "-"]), f"webfarm-lb-watch ({pid}) runs {said}"
 
 
 def assert_scheduling(host) -> None:
