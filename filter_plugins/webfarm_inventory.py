@@ -23,7 +23,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import ADDRESS_VAR, host_address, host_port, unusable
+from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import (
+    ADDRESS6_VAR,
+    ADDRESS_VAR,
+    host_address,
+    host_address6,
+    host_port,
+    unusable,
+)
 from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 
 
@@ -38,6 +45,13 @@ def _network(filter_name: str, subnet: str) -> ipaddress.IPv4Network:
         raise _fail(filter_name, f"subnet {subnet!r} is not an IPv4 network in CIDR form ({exc})") from None
 
 
+def _network6(filter_name: str, prefix: str) -> ipaddress.IPv6Network:
+    try:
+        return ipaddress.IPv6Network(str(prefix), strict=True)
+    except ValueError as exc:
+        raise _fail(filter_name, f"prefix {prefix!r} is not an IPv6 network in CIDR form ({exc})") from None
+
+
 def webfarm_nodes(
     hosts: Sequence[str],
     hostvars: Mapping[str, Mapping[str, Any]],
@@ -45,8 +59,9 @@ def webfarm_nodes(
     default_port: int | None = None,
     subnet: str | None = None,
     reserved: int = 0,
+    subnet6: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Return the members of a group as [{name, address[, port]}], in order.
+    """Return the members of a group as [{name, address[, address6][, port]}], in order.
 
     Example::
 
@@ -57,13 +72,16 @@ def webfarm_nodes(
     gets its port from that host variable (default_port when unset). With
     subnet, every address must be a host address of that CIDR network and
     not one of its first ``reserved`` host addresses (the lab keeps its
-    gateway and infrastructure there). Duplicate or invalid addresses raise
-    AnsibleFilterError.
+    gateway and infrastructure there). A host that declares an IPv6
+    address (``host_address6``) gets it as ``address6``; with subnet6 it must
+    lie in that IPv6 prefix, clear of its first ``reserved`` addresses too.
+    Duplicate or invalid addresses of either family raise AnsibleFilterError.
     """
     name_ = "webfarm_nodes"
     if isinstance(hosts, (str, bytes)) or not isinstance(hosts, Sequence):
         raise _fail(name_, f"expects a list of host names (for example groups['web_farm']), got {type(hosts).__name__} {hosts!r}")
     network = _network(name_, subnet) if subnet not in (None, "") else None
+    network6 = _network6(name_, subnet6) if subnet6 not in (None, "") else None
     nodes: list[dict[str, Any]] = []
     owner: dict[str, str] = {}
     for name in map(str, hosts):
@@ -74,7 +92,10 @@ def webfarm_nodes(
         hvars = hostvars[name]
         try:
             address = host_address(name, hvars)
+            address6 = host_address6(name, hvars)
             node: dict[str, Any] = {"name": name, "address": address}
+            if address6:
+                node["address6"] = address6
             if port_var:
                 node["port"] = host_port(name, hvars, port_var, default_port)
         except ValueError as exc:
@@ -86,10 +107,19 @@ def webfarm_nodes(
             if int(addr) - int(network.network_address) <= reserved:
                 raise _fail(name_, f"host '{name}': {ADDRESS_VAR} {addr} is reserved: the first {reserved} addresses of "
                                    f"{network} are the gateway's and the lab's own; use another address")
-        if address in owner:
-            raise _fail(name_, f"hosts '{owner[address]}' and '{name}' share the address {address}: "
-                               f"give each node its own {ADDRESS_VAR}")
-        owner[address] = name
+        if address6 and network6 is not None:
+            addr6 = ipaddress.IPv6Address(address6)
+            if addr6 not in network6 or addr6 == network6.network_address:
+                raise _fail(name_, f"host '{name}': {ADDRESS6_VAR} {address6} is not a host address of the prefix {network6}")
+            if int(addr6) - int(network6.network_address) <= reserved:
+                raise _fail(name_, f"host '{name}': {ADDRESS6_VAR} {address6} is reserved: the first {reserved} addresses "
+                                   f"of {network6} are the gateway's and the lab's own; use another address")
+        for taken, var in ((address, ADDRESS_VAR), (address6, ADDRESS6_VAR)):
+            if taken and taken in owner:
+                raise _fail(name_, f"hosts '{owner[taken]}' and '{name}' share the address {taken}: "
+                                   f"give each node its own {var}")
+            if taken:
+                owner[taken] = name
         nodes.append(node)
     return nodes
 
@@ -150,7 +180,8 @@ def webfarm_declared_addresses(hostvars: Mapping[str, Mapping[str, Any]], hosts:
         {{ hostvars | webfarm_declared_addresses(groups['all']) }}
         -> {'10.213.0.11': 'host web1', '10.213.0.200': 'nlb_vips', ...}
 
-    A host owns its address (``host_address``); a ``*_vip``/``*_vips``
+    A host owns its address (``host_address``) and its IPv6 address if it
+    declares one (``host_address6``); a ``*_vip``/``*_vips``
     variable owns the addresses it holds, and may hold them on several hosts
     (a group's variable reaches each member). Two hosts with one address, a
     host address used as a VIP, or one VIP in two variables raise
@@ -163,12 +194,12 @@ def webfarm_declared_addresses(hostvars: Mapping[str, Mapping[str, Any]], hosts:
         raise _fail(name_, f"expects a list of host names (groups['all']), got {type(hosts).__name__} {hosts!r}")
     owner: dict[str, str] = {}
 
-    def claim(address: str, who: str) -> None:
+    def claim(address: str, who: str, var: str = ADDRESS_VAR) -> None:
         first = owner.get(address, who)
         if first != who:
             owning_hosts = [o for o in (first, who) if o.startswith("host ")]
-            fix = (f"give each host its own {ADDRESS_VAR}" if len(owning_hosts) == 2
-                   else f"give {owning_hosts[0]} another {ADDRESS_VAR}, or {who if owning_hosts[0] == first else first} "
+            fix = (f"give each host its own {var}" if len(owning_hosts) == 2
+                   else f"give {owning_hosts[0]} another {var}, or {who if owning_hosts[0] == first else first} "
                         "another address"
                    if owning_hosts else "keep each virtual IP in one variable")
             raise _fail(name_, f"{first} and {who} both claim the address {address}: each address needs one owner; {fix}")
@@ -185,6 +216,13 @@ def webfarm_declared_addresses(hostvars: Mapping[str, Mapping[str, Any]], hosts:
                 raise _fail(name_, str(exc)) from None
             continue  # no address of its own (localhost, a host reached by name)
         claim(address, f"host '{name}'")
+    for name in map(str, hosts):
+        try:
+            address6 = host_address6(name, hostvars[name])
+        except ValueError as exc:
+            raise _fail(name_, str(exc)) from None
+        if address6:
+            claim(address6, f"host '{name}'", ADDRESS6_VAR)
     for name in map(str, hosts):
         for var, value in sorted(hostvars[name].items()):
             if not var.endswith(("_vip", "_vips", "_services")) or value in (None, "", []):

@@ -6,6 +6,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.webfarm.cluster.plugins.filter.webfarm_inventory import (
     FilterModule,
     host_address,
+    host_address6,
     webfarm_declared_addresses,
     webfarm_nodes,
 )
@@ -204,3 +205,75 @@ def test_address_in_networks():
     assert not webfarm_address_in("store.example", ["10.213.0.41/24"])
     with pytest.raises(AnsibleFilterError, match="'10.213.0/99' is not an IPv4 network"):
         webfarm_address_in("10.213.0.5", ["10.213.0/99"])
+
+
+# Dual stack (issue 23): an IPv6 service address beside the IPv4 one.
+
+DUAL = {"web1": {"webfarm_address": "10.213.0.11", "webfarm_address6": "fd00:213::11"},
+        "web2": {"webfarm_address": "10.213.0.12", "webfarm_address6": "FD00:0213:0000::0012"},
+        "web3": {"webfarm_address": "10.213.0.13"}}
+
+
+def test_an_ipv6_address_is_given_compressed_beside_the_ipv4_one():
+    nodes = webfarm_nodes(["web1", "web2", "web3"], DUAL, subnet="10.213.0.0/24", subnet6="fd00:213::/64")
+    assert nodes == [{"name": "web1", "address": "10.213.0.11", "address6": "fd00:213::11"},
+                     {"name": "web2", "address": "10.213.0.12", "address6": "fd00:213::12"},
+                     {"name": "web3", "address": "10.213.0.13"}]
+
+
+def test_a_host_without_an_ipv6_address_has_none():
+    assert host_address6("web3", DUAL["web3"]) is None
+    assert host_address6("web3", {"webfarm_address6": ""}) is None
+
+
+@pytest.mark.parametrize("bad, says", [
+    ("fe80::1", "link-local"),
+    ("ff02::12", "multicast"),
+    ("::1", "unspecified or loopback"),
+    ("::", "unspecified or loopback"),
+    ("::ffff:10.213.0.11", "an IPv4 address in IPv6 form"),
+    ("fec0::1", "reserved or deprecated"),
+])
+def test_an_ipv6_address_that_cannot_serve_is_refused_by_name(bad, says):
+    with pytest.raises(AnsibleFilterError, match=f"host 'web1': webfarm_address6 .* cannot be a service address: {says}"):
+        webfarm_nodes(["web1"], {"web1": {"webfarm_address": "10.213.0.11", "webfarm_address6": bad}})
+
+
+@pytest.mark.parametrize("bad", ["10.213.0.11", "fd00::1::2", "fd00::/64", "web1"])
+def test_something_that_is_not_an_ipv6_address_is_refused_by_name(bad):
+    with pytest.raises(AnsibleFilterError, match=r"host 'web1': webfarm_address6 .* is not a valid IPv6 address"):
+        webfarm_nodes(["web1"], {"web1": {"webfarm_address": "10.213.0.11", "webfarm_address6": bad}})
+
+
+def test_an_ipv6_address_outside_the_prefix_is_refused():
+    with pytest.raises(AnsibleFilterError, match=r"webfarm_address6 fd00:214::11 is not a host address of the prefix "
+                                                 r"fd00:213::/64"):
+        webfarm_nodes(["web1"], {"web1": {"webfarm_address": "10.213.0.11", "webfarm_address6": "fd00:214::11"}},
+                      subnet6="fd00:213::/64")
+
+
+def test_the_prefix_s_first_addresses_are_reserved_as_in_ipv4():
+    with pytest.raises(AnsibleFilterError, match=r"webfarm_address6 fd00:213::9 is reserved: the first 9"):
+        webfarm_nodes(["web1"], {"web1": {"webfarm_address": "10.213.0.11", "webfarm_address6": "fd00:213::9"}},
+                      subnet6="fd00:213::/64", reserved=9)
+
+
+def test_a_bad_prefix_is_named():
+    with pytest.raises(AnsibleFilterError, match=r"prefix '10.213.0.0/24' is not an IPv6 network"):
+        webfarm_nodes(["web1"], DUAL, subnet6="10.213.0.0/24")
+
+
+def test_two_hosts_with_one_ipv6_address_are_refused_however_it_is_written():
+    hostvars = {**DUAL, "web3": {"webfarm_address": "10.213.0.13", "webfarm_address6": "fd00:213:0::11"}}
+    with pytest.raises(AnsibleFilterError, match=r"hosts 'web1' and 'web3' share the address fd00:213::11: "
+                                                 r"give each node its own webfarm_address6"):
+        webfarm_nodes(["web1", "web2", "web3"], hostvars)
+    with pytest.raises(AnsibleFilterError, match=r"host 'web1' and host 'web3' both claim the address fd00:213::11.*"
+                                                 r"give each host its own webfarm_address6"):
+        webfarm_declared_addresses(hostvars, ["web1", "web2", "web3"])
+
+
+def test_the_declared_addresses_cover_both_families():
+    owner = webfarm_declared_addresses(DUAL, ["web1", "web2", "web3"])
+    assert owner["fd00:213::11"] == "host 'web1'" and owner["10.213.0.11"] == "host 'web1'"
+    assert owner["fd00:213::12"] == "host 'web2'" and len(owner) == 5
