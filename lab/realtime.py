@@ -15,9 +15,10 @@ which the lab's containers have, is enough.
 """
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
+
+from lab.hosts import docker
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 BUDGET_FILE = "cpu.rt_runtime_us"
@@ -75,8 +76,7 @@ def _write(path: Path, value: int) -> None:
 def grant(container: str, budget_us: int) -> bool:
     """Give the running container budget_us of real-time time a second, now
     and at every later start. True if anything changed."""
-    out = subprocess.run(["docker", "inspect", "-f", "{{.State.Pid}} {{.HostConfig.CpuRealtimeRuntime}}", container],
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = docker("inspect", "-f", "{{.State.Pid}} {{.HostConfig.CpuRealtimeRuntime}}", container).stdout.split()
     pid, kept = int(out[0]), int(out[1])
     if pid == 0:
         raise RuntimeError(f"{container} is not running")
@@ -92,8 +92,7 @@ def grant(container: str, budget_us: int) -> bool:
     if raise_to is not None:
         _write(parent / BUDGET_FILE, raise_to)
     _write(group / BUDGET_FILE, budget_us)
-    subprocess.run(["docker", "update", f"--cpu-rt-runtime={budget_us}", container],
-                   capture_output=True, text=True, check=True)
+    docker("update", f"--cpu-rt-runtime={budget_us}", container)
     return True
 
 
