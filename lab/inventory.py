@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import host_address
+from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import host_address, host_address6
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB_INVENTORY = ROOT / "inventories" / "lab"
@@ -44,6 +44,12 @@ class Host:
     def address(self) -> str:
         """The host's address, by the plays' own rule (module_utils/webfarm/addresses.py)."""
         return host_address(self.name, self.vars)
+
+    @property
+    def address6(self) -> str | None:
+        """The host's IPv6 address (webfarm_address6, compressed), or None
+        where it declares none: the host is then IPv4 only."""
+        return host_address6(self.name, self.vars)
 
     @property
     def container(self) -> str:

@@ -94,6 +94,11 @@ def test_lab_inventories_use_their_own_names_and_subnet(source):
     assert all(h.container.startswith(prefix) for h in hosts), "containers carry the network's name"
     assert len({h.address for h in hosts}) == len(hosts)
     assert all(ipaddress.ip_address(h.address) in subnet for h in hosts)
+    dual = [h for h in hosts if h.address6]
+    if dual:
+        prefix6 = ipaddress.ip_network(hosts[0].var("webfarm_lab_subnet6"))
+        assert len({h.address6 for h in dual}) == len(dual)
+        assert all(ipaddress.ip_address(h.address6) in prefix6 for h in dual)
 
 
 def test_lab_subnets_do_not_overlap_and_may_use_the_apt_cache():
@@ -101,11 +106,23 @@ def test_lab_subnets_do_not_overlap_and_may_use_the_apt_cache():
     bench = re.search(r'SUBNET.*?"([0-9.]+)"', (ROOT / "bench" / "converge.py").read_text())[1] + ".0/24"
     subnets = [ipaddress.ip_network(Inventory.load(ROOT / s).hosts()[0].var("webfarm_lab_subnet")) for s in LAB_INVENTORIES]
     subnets += [ipaddress.ip_network(cache["lab_apt_cache_subnet"]), ipaddress.ip_network(bench)]
+    subnets += [ipaddress.ip_network(s) for s in (Inventory.load(ROOT / src).hosts()[0].var("webfarm_lab_subnet6")
+                                                  for src in LAB_INVENTORIES) if s]
     for i, a in enumerate(subnets):
         for b in subnets[i + 1:]:
             assert not a.overlaps(b), f"{a} overlaps {b}: the lab and every scenario need their own subnet"
     clients = ipaddress.ip_network(cache["lab_apt_cache_clients"])
-    assert all(s.subnet_of(clients) for s in subnets), f"the apt cache serves {clients} only"
+    assert all(s.subnet_of(clients) for s in subnets if s.version == 4), f"the apt cache serves {clients} only"
+
+
+def test_the_lab_and_the_scenarios_with_vips_and_names_are_dual_stack_and_web_farm_is_not():
+    """Issue 23: v6 where there are VIPs and names; one scenario stays IPv4
+    only and proves such an inventory works as before."""
+    for source in ["inventories/lab", "molecule/nlb/inventory", "molecule/active_passive/inventory",
+                   "molecule/rr_dns/inventory"]:
+        hosts = Inventory.load(ROOT / source).hosts()
+        assert all(h.address6 for h in hosts), f"{source}: every host declares webfarm_address6"
+    assert not any(h.address6 for h in Inventory.load(ROOT / "molecule/web_farm/inventory").hosts())
 
 
 def test_role_defaults_fill_what_the_inventory_leaves_out(inv):
@@ -141,6 +158,11 @@ def test_lab_inventories_follow_the_address_plan(source):
         blocks = [octets for octets, groups, _ in plan if groups & set(host.groups)]
         assert blocks, f"{source}: no block of the address plan (docs/testing.md) for {host.name}'s groups {host.groups}"
         assert any(octet in b for b in blocks), f"{source}: {host.name} at .{octet} is outside its block {blocks}"
+        if host.address6:
+            # The IPv6 host part is the IPv4 last octet, written in the same digits.
+            prefix6 = ipaddress.ip_network(host.var("webfarm_lab_subnet6"))
+            want = ipaddress.ip_address(f"{prefix6.network_address}".rstrip(":") + f"::{octet}")
+            assert host.address6 == str(want), f"{source}: {host.name}'s webfarm_address6 should be {want}"
         for var, value in host.vars.items():
             if var.endswith(("_vip", "_vips")):
                 values = value if isinstance(value, list) else [value]
