@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import host_address6
 from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 from ansible_collections.webfarm.cluster.plugins.module_utils.dns_names import TYPES, webfarm_dns_name_problem
 
@@ -28,9 +29,10 @@ def webfarm_dns_records(
     kept: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """The static records of the zone: NS at the apex for each server, an A
-    record for each server's name (its webfarm_address), then the extra
-    records. The service name's A records are the health checker's, so an
-    extra record there is refused; so are the A records of the names in
+    record for each server's name (its webfarm_address) and an AAAA where it
+    declares webfarm_address6, then the extra records. The service name's A
+    and AAAA records are the health checker's, so an extra record there is
+    refused; so are the A records of the names in
     ``kept``, which another owner keeps by signed update (the delegated
     names). A CNAME must be its name's only record, and holds one name; a
     record's ttl is a whole number of seconds, 0 to 2147483647 (RFC 2181).
@@ -66,6 +68,12 @@ def webfarm_dns_records(
             raise _fail(f"name server '{server}' needs an IPv4 webfarm_address, got {address!r}") from None
         names.append(f"{name}.{zone}.")
         records.append({"name": name, "type": "A", "values": [str(address)]})
+        try:
+            address6 = host_address6(server, hvars)
+        except ValueError as exc:
+            raise _fail(f"name server {server}: {exc}") from None
+        if address6:
+            records.append({"name": name, "type": "AAAA", "values": [address6]})
     records.insert(0, {"name": "@", "type": "NS", "values": names})
     taken = {(r["name"], r["type"]) for r in records}
     kept = [str(k).lower() for k in kept or []]
@@ -82,8 +90,8 @@ def webfarm_dns_records(
         values = rec.get("values", rec.get("value"))
         if values in (None, "", []):
             raise _fail(f"dns_server_records[{i}] ({name} {rtype}) has no value")
-        if (name, rtype) == (service_name.lower(), "A"):
-            raise _fail(f"dns_server_records[{i}]: {name} A belongs to the health checker (the service name)")
+        if name == service_name.lower() and rtype in ("A", "AAAA"):
+            raise _fail(f"dns_server_records[{i}]: {name} {rtype} belongs to the health checker (the service name)")
         if (name, rtype) in taken:
             raise _fail(f"dns_server_records[{i}]: {name} {rtype} is set twice (the name servers' own records are automatic)")
         if name in kept and rtype == "A":
@@ -99,7 +107,7 @@ def webfarm_dns_records(
         records.append(out)
     for i, name in cnames:
         beside = sorted({r["type"] for r in records if r["name"] == name and r["type"] != "CNAME"})
-        owner = ("the health checker's A records (the service name)" if name == service_name.lower()
+        owner = ("the health checker's A and AAAA records (the service name)" if name == service_name.lower()
                  else "the A record its delegated owner keeps" if name in kept
                  else f"its {', '.join(beside)} record{'s' if len(beside) > 1 else ''}" if beside else "")
         if owner:

@@ -127,13 +127,17 @@ def webfarm_nodes(
 def webfarm_health_urls(nodes: Sequence[Mapping[str, Any]], hostvars: Mapping[str, Mapping[str, Any]],
                         path_var: str, default_path: str = "/health") -> list[dict[str, Any]]:
     """webfarm_nodes output (with ports) plus each node's health URL, whose
-    path is the node's path_var (default_path when unset).
+    path is the node's path_var (default_path when unset): one entry per
+    address, so a node with an IPv6 address (``address6``) has a second
+    entry for it, right after its IPv4 one, and each family is checked on
+    its own.
 
     Example::
 
         {{ groups['web_farm'] | webfarm_nodes(hostvars, 'web_node_port', 80)
            | webfarm_health_urls(hostvars, 'web_node_health_path', '/health') }}
-        -> [{'name': 'web1', 'address': '10.213.0.11', 'port': 80, 'url': 'http://10.213.0.11/health'}, ...]
+        -> [{'name': 'web1', 'address': '10.213.0.11', 'port': 80, 'url': 'http://10.213.0.11/health'},
+            {'name': 'web1', 'address': 'fd00:213::11', 'port': 80, 'url': 'http://[fd00:213::11]/health'}, ...]
     """
     out = []
     for node in nodes:
@@ -143,7 +147,10 @@ def webfarm_health_urls(nodes: Sequence[Mapping[str, Any]], hostvars: Mapping[st
         if not path.startswith("/") or any(c.isspace() for c in path):
             raise _fail("webfarm_health_urls", f"host '{node['name']}': {path_var} {path!r} is not a URL path")
         port = "" if int(node["port"]) == 80 else f":{node['port']}"
-        out.append({**node, "url": f"http://{node['address']}{port}{path}"})
+        entry = {k: v for k, v in node.items() if k != "address6"}
+        out.append({**entry, "url": f"http://{node['address']}{port}{path}"})
+        if node.get("address6"):
+            out.append({**entry, "address": node["address6"], "url": f"http://[{node['address6']}]{port}{path}"})
     return out
 
 

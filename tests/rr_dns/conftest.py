@@ -19,6 +19,7 @@ class Zone:
     name: str
     service: str  # the service name, absolute without the final dot
     members: dict[str, Host]  # address -> member
+    members6: dict[str, Host]  # IPv6 address -> member, for members that declare one
     primary: Host
     servers: list[Host]
 
@@ -30,4 +31,5 @@ def zone(inventory: Inventory) -> Zone:
     name = str(primary.var("dns_server_zone")).rstrip(".").lower()
     group = primary.var("dns_server_service_group")
     return Zone(name, f"{primary.var('dns_server_service_name')}.{name}",
-                {h.address: h for h in inventory.hosts(group)}, primary, servers)
+                {h.address: h for h in inventory.hosts(group)},
+                {h.address6: h for h in inventory.hosts(group) if h.address6}, primary, servers)

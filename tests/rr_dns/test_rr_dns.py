@@ -15,8 +15,24 @@ from lab import dig
 from lab.drill import wait_for
 
 
-def members_published(client, server, zone) -> bool:
-    return sorted(dig.records(client.inv, server.inv.address, zone.service)) == sorted(zone.members)
+def members_published(client, server, zone, rtype: str = "A") -> bool:
+    return sorted(dig.records(client.inv, server.inv.address, zone.service, rtype)) == sorted(of_type(zone, rtype))
+
+
+def of_type(zone, rtype: str) -> dict:
+    """The members' addresses the name holds as rtype records (A or AAAA)."""
+    return zone.members6 if rtype == "AAAA" else zone.members
+
+
+def families(zone) -> list[str]:
+    return ["A", "AAAA"] if zone.members6 else ["A"]
+
+
+@pytest.fixture(params=["A", "AAAA"])
+def rtype(request, zone):
+    if request.param not in families(zone):
+        pytest.skip("no member declares an IPv6 address: the name has no AAAA records")
+    return request.param
 
 
 def nsupdate(client, script: str, key: str | None = None) -> str:
@@ -32,10 +48,19 @@ def test_the_primary_runs_the_health_checker(dns_servers, zone):
     primary.assert_running("webfarm-dns-health")
 
 
-def test_every_member_is_answered_by_each_server(dns_server, client, zone):
+def test_every_member_is_answered_by_each_server(dns_server, client, zone, rtype):
     # Right after a converge a secondary may still be transferring: wait a little.
-    wait_for(lambda: members_published(client, dns_server, zone), timeout=15)
-    assert sorted(dig.records(client.inv, dns_server.inv.address, zone.service)) == sorted(zone.members)
+    wait_for(lambda: members_published(client, dns_server, zone, rtype), timeout=15)
+    assert sorted(dig.records(client.inv, dns_server.inv.address, zone.service, rtype)) == sorted(of_type(zone, rtype))
+
+
+def test_an_ipv4_only_inventory_has_no_aaaa_and_a_dual_stack_one_has_both(dns_servers, client, zone):
+    aaaa = dig.records(client.inv, dns_servers[0].inv.address, zone.service, "AAAA")
+    assert sorted(aaaa) == sorted(zone.members6), "AAAA records exactly for the members that declare webfarm_address6"
+    for server in zone.servers:
+        if server.address6:
+            assert dig.records(client.inv, dns_servers[0].inv.address, f"{server.var('dns_server_ns_name') or server.name}"
+                               f".{zone.name}", "AAAA") == [server.address6]
 
 
 def test_the_order_rotates_from_one_answer_to_the_next(dns_server, client, zone):
@@ -46,19 +71,25 @@ def test_the_order_rotates_from_one_answer_to_the_next(dns_server, client, zone)
     assert {a[0] for a in answers} == set(zone.members), f"cyclic order: each member comes first in turn: {answers}"
 
 
-def test_each_answered_address_serves_the_site(dns_servers, client, zone):
-    for address in dig.records(client.inv, dns_servers[0].inv.address, zone.service):
-        member = zone.members[address]
-        out = client.host.run("curl -sS -m 5 -o /dev/null -w '%%{http_code}' %s", member.url("web_node_port"))
+def test_each_answered_address_serves_the_site(dns_servers, client, zone, rtype):
+    for address in dig.records(client.inv, dns_servers[0].inv.address, zone.service, rtype):
+        member = of_type(zone, rtype)[address]
+        url = member.url("web_node_port").replace(member.address, f"[{address}]" if rtype == "AAAA" else address, 1)
+        out = client.host.run("curl -sS -m 5 -o /dev/null -w '%%{http_code}' %s", url)
         assert out.stdout == "200", f"{member.name} at {address}: {out.stdout} {out.stderr}"
 
 
-def test_the_client_reaches_the_site_by_its_name(client, zone):
+def test_the_client_reaches_the_site_by_its_name(client, zone, rtype):
+    """A client of one family only (curl -4 or -6) resolves its own record
+    type through the client's resolver and is served over that family."""
     header = next(iter(zone.members.values())).var("web_node_header")
+    flag = "-6" if rtype == "AAAA" else "-4"
     seen = set()
     for _ in range(2 * len(zone.members)):
-        out = client.host.run("curl -sS -m 5 -D - -o /dev/null http://%s/", zone.service)
+        out = client.host.run("curl %s -sS -m 5 -D - -o /dev/null -w 'peer=%%{remote_ip}\n' http://%s/", flag, zone.service)
         assert out.rc == 0 and " 200" in out.stdout.splitlines()[0], out.stdout + out.stderr
+        peer = out.stdout.rsplit("peer=", 1)[1].strip()
+        assert peer in of_type(zone, rtype), f"curl {flag} reached {peer}, not a member's {rtype} address"
         seen |= {line.split(":", 1)[1].strip() for line in out.stdout.splitlines() if line.lower().startswith(header.lower())}
     assert len(seen) >= 2, f"requests by name all went to {seen}: no round robin"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -48,12 +49,43 @@ def test_fall_of_one_withdraws_at_the_first_failure():
 def test_the_healthy_members_are_published_in_address_order():
     ms = [health.Member("web10", "10.213.0.110", "u"), health.Member("web2", "10.213.0.12", "u", up=False),
           health.Member("web9", "10.213.0.19", "u")]
-    assert health.wanted(ms) == (["10.213.0.19", "10.213.0.110"], False)
+    assert health.wanted(ms) == ({"A": ["10.213.0.19", "10.213.0.110"]}, [])
 
 
 def test_every_member_down_publishes_the_full_set():
     ms = [health.Member("web1", "10.213.0.11", "u", up=False), health.Member("web2", "10.213.0.12", "u", up=False)]
-    assert health.wanted(ms) == (["10.213.0.11", "10.213.0.12"], True)
+    assert health.wanted(ms) == ({"A": ["10.213.0.11", "10.213.0.12"]}, ["A"])
+
+
+def dual(up4=(True, True), up6=(True, True)):
+    return [health.Member("web1", "10.213.0.11", "u", up=up4[0]), health.Member("web1", "fd00:213::11", "u", up=up6[0]),
+            health.Member("web2", "10.213.0.12", "u", up=up4[1]), health.Member("web2", "fd00:213::12", "u", up=up6[1])]
+
+
+def test_each_family_follows_its_own_checks():
+    assert health.wanted(dual()) == ({"A": ["10.213.0.11", "10.213.0.12"], "AAAA": ["fd00:213::11", "fd00:213::12"]}, [])
+    # web1 down on both families: both of its records go.
+    assert health.wanted(dual(up4=(False, True), up6=(False, True))) == ({"A": ["10.213.0.12"], "AAAA": ["fd00:213::12"]}, [])
+    # web1's IPv6 path fails alone: only its AAAA goes.
+    assert health.wanted(dual(up6=(False, True))) == ({"A": ["10.213.0.11", "10.213.0.12"], "AAAA": ["fd00:213::12"]}, [])
+
+
+def test_no_family_loses_its_last_record():
+    # Every IPv6 path down, IPv4 fine: AAAA keeps its full set, A follows its checks.
+    assert health.wanted(dual(up4=(True, False), up6=(False, False))) == (
+        {"A": ["10.213.0.11"], "AAAA": ["fd00:213::11", "fd00:213::12"]}, ["AAAA"])
+    everything_down = dual(up4=(False, False), up6=(False, False))
+    assert health.wanted(everything_down)[1] == ["A", "AAAA"]
+
+
+def test_a_member_is_known_by_name_and_address_across_a_reload():
+    members = [{"name": "web1", "address": "10.213.0.11", "url": "http://10.213.0.11/health"},
+               {"name": "web1", "address": "fd00:213::11", "url": "http://[fd00:213::11]/health"}]
+    first = health.merge_members([], members, published={"10.213.0.11"})
+    assert [m.up for m in first] == [True, False], "the AAAA was not published: it must rise first"
+    first[1].up = True
+    again = health.merge_members(first, members, published=set())
+    assert [m.up for m in again] == [True, True] and again[1] is first[1]
 
 
 def test_members_keep_their_state_across_a_reload_and_new_ones_must_rise():
@@ -77,6 +109,8 @@ def test_without_an_answer_from_the_server_every_member_starts_up():
     ({"members": []}, "members is empty"),
     ({"name": "www.webfarm.test"}, "must be absolute"),
     ({"members": [{"name": "web1", "address": "10.213.0.11", "url": "https://x/"}]}, "is not http://"),
+    ({"members": [{"name": "web1", "address": "web1.lan", "url": "http://x/"}]}, "'web1.lan' is not an IP address"),
+    ({"members": [CONFIG["members"][0], CONFIG["members"][0]]}, "address 10.213.0.11 is listed twice"),
 ])
 def test_a_bad_configuration_is_named(change, message):
     with pytest.raises(ValueError, match=message):
@@ -115,3 +149,19 @@ def test_probe_passes_on_200_only():
         srv.server_close()
     ok, said = health.probe(base + "/health", 0.5)
     assert not ok and "ConnectionRefusedError" in said
+
+
+def test_probe_reaches_an_ipv6_member_by_its_bracketed_url():
+    class V6Server(http.server.ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    try:
+        srv = V6Server(("::1", 0), Handler)
+    except OSError as exc:
+        pytest.skip(f"no IPv6 loopback here: {exc}")
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        assert health.probe(f"http://[::1]:{srv.server_address[1]}/health", 1.0) == (True, "HTTP 200")
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -28,6 +28,18 @@ def test_name_servers_get_their_ns_and_a_records_then_the_extra_ones():
     assert FilterModule().filters()["webfarm_dns_records"] is webfarm_dns_records
 
 
+def test_a_name_server_with_an_ipv6_address_gets_its_aaaa_beside_its_a():
+    hostvars = {**HOSTVARS, "dns2": {**HOSTVARS["dns2"], "webfarm_address6": "FD00:213:0::22"}}
+    records = webfarm_dns_records(["dns1", "dns2"], hostvars, "webfarm.test", "www")
+    assert records[1:] == [{"name": "dns1", "type": "A", "values": ["10.213.0.21"]},
+                           {"name": "dns2", "type": "A", "values": ["10.213.0.22"]},
+                           {"name": "dns2", "type": "AAAA", "values": ["fd00:213::22"]}]
+    with pytest.raises(AnsibleFilterError, match=r"name server dns2: host 'dns2': webfarm_address6 'fe80::22' cannot be"):
+        webfarm_dns_records(["dns2"], {"dns2": {**HOSTVARS["dns2"], "webfarm_address6": "fe80::22"}}, "webfarm.test", "www")
+    with pytest.raises(AnsibleFilterError, match="dns2 AAAA is set twice"):
+        webfarm_dns_records(["dns2"], hostvars, "webfarm.test", "www", [{"name": "dns2", "type": "AAAA", "value": "fd00::1"}])
+
+
 def test_a_name_server_may_carry_its_own_name_in_the_zone():
     assert webfarm_dns_records(["ns3"], HOSTVARS, "webfarm.test", "www")[0]["values"] == ["ns3.webfarm.test."]
 
@@ -37,6 +49,7 @@ def test_a_name_server_may_carry_its_own_name_in_the_zone():
     ("webfarm.test", "x" * 64, [], "has a label of 64 characters"),
     ("webfarm.test", "@", [], "must be a name inside the zone"),
     ("webfarm.test", "www", [{"name": "www", "type": "A", "value": "10.213.0.99"}], "www A belongs to the health checker"),
+    ("webfarm.test", "www", [{"name": "www", "type": "AAAA", "value": "fd00::99"}], "www AAAA belongs to the health checker"),
     ("webfarm.test", "www", [{"name": "dns1", "type": "A", "value": "10.213.0.99"}], "dns1 A is set twice"),
     ("webfarm.test", "www", [{"name": "mail", "type": "SPF", "value": "x"}], "type SPF is not one of"),
     ("webfarm.test", "www", [{"name": "mail", "type": "A"}], r"dns_server_records\[0\] \(mail A\) has no value"),
@@ -59,7 +72,7 @@ def test_bad_zone_data_is_named(zone, service, extra, message):
      r"dns_server_records\[2\]: shop CNAME sits beside its A, MX records"),
     ([{"name": "dns1", "type": "CNAME", "value": "www"}], [], "dns1 CNAME sits beside its A record"),
     ([{"name": "@", "type": "CNAME", "value": "www"}], [], "@ CNAME sits beside its NS record"),
-    ([{"name": "www", "type": "CNAME", "value": "shop"}], [], "www CNAME sits beside the health checker's A records"),
+    ([{"name": "www", "type": "CNAME", "value": "shop"}], [], "www CNAME sits beside the health checker's A and AAAA records"),
     ([{"name": "web-ha", "type": "CNAME", "value": "www"}], ["web-ha"],
      "web-ha CNAME sits beside the A record its delegated owner"),
     ([{"name": "web-ha", "type": "A", "value": "10.213.0.9"}], ["web-ha"], "web-ha A belongs to the name's delegated owner"),

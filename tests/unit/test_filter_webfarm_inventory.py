@@ -192,6 +192,13 @@ def test_health_urls_follow_each_members_port_and_path():
     assert [u["url"] for u in urls] == ["http://10.213.0.11/health", "http://10.213.0.12:8080/healthz"]
     with pytest.raises(AnsibleFilterError, match="has no port"):
         webfarm_health_urls(webfarm_nodes(["web1"], HOSTVARS), {}, "web_node_health_path")
+    dual = webfarm_nodes(["web1", "web2"], {**HOSTVARS, "web1": {**HOSTVARS["web1"], "webfarm_address6": "fd00:213::11"}},
+                         "web_node_port", 80)
+    assert [(u["name"], u["address"], u["url"]) for u in webfarm_health_urls(dual, {}, "web_node_health_path")] == [
+        ("web1", "10.213.0.11", "http://10.213.0.11/health"),
+        ("web1", "fd00:213::11", "http://[fd00:213::11]/health"),
+        ("web2", "10.213.0.12", "http://10.213.0.12:8080/health"),
+    ], "an IPv6 address is checked on its own, by its own URL"
     with pytest.raises(AnsibleFilterError, match="'web1': web_node_health_path 'health' is not a URL path"):
         webfarm_health_urls(nodes[:1], {"web1": {"web_node_health_path": "health"}}, "web_node_health_path")
 
