@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import unusable6
 from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 from ansible_collections.webfarm.cluster.plugins.module_utils.paths import normal_path, webfarm_path_problem
 
@@ -24,7 +25,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 _UNIT = re.compile(r"^[A-Za-z0-9@_.:-]+$")
 _AGENT = re.compile(r"^fence_[a-z0-9_]+$")
-_SERVICE_KEYS = {"name", "vip", "vip_prefix", "dns_name", "disk", "service", "agent"}
+_SERVICE_KEYS = {"name", "vip", "vip6", "vip_prefix", "dns_name", "disk", "service", "agent"}
 _AGENT_KEYS = {"type", "provider", "params"}
 _DISK_KEYS = {"device", "directory", "fstype", "options"}
 
@@ -106,7 +107,8 @@ def _inside(path: str, other: str) -> bool:
 
 
 def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequence[str],
-                             options: Mapping[str, Any]) -> list[dict[str, Any]]:
+                             options: Mapping[str, Any], network6: str | None = None,
+                             node_addresses6: Sequence[str] = ()) -> list[dict[str, Any]]:
     """The resource groups for ``pacemaker_cluster_services``.
 
     Example::
@@ -115,7 +117,11 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
                                                           {'dns_zone': 'webfarm.test', ...}) }}
 
     ``network`` is the nodes' subnet (every VIP must be inside it and none may
-    be a node's address). ``options`` carries the role's other variables:
+    be a node's address). A service's ``vip6``, its IPv6 address, becomes a
+    second IPaddr2 right after the first, so both move with the group; it
+    must lie in ``network6``, the nodes' IPv6 prefix (none: the nodes have
+    no IPv6 address, and a vip6 is refused), and be none of
+    ``node_addresses6``. ``options`` carries the role's other variables:
     stickiness, migration_threshold, failure_timeout, monitor_interval,
     service_monitor_interval, dns_zone, dns_server, dns_keyfile, dns_ttl.
     """
@@ -124,6 +130,13 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
     except ValueError:
         raise _fail(f"{SERVICES}: the nodes' subnet {network!r} is not an IPv4 network") from None
     nodes = {str(a) for a in node_addresses}
+    net6 = None
+    if network6 not in (None, ""):
+        try:
+            net6 = ipaddress.IPv6Interface(str(network6)).network
+        except ValueError:
+            raise _fail(f"{SERVICES}: the nodes' IPv6 prefix {network6!r} is not an IPv6 network") from None
+    nodes6 = {ipaddress.IPv6Address(str(a)).compressed for a in node_addresses6 if a}
     groups = []
     # What each service holds, by the entry that holds it: two groups may run
     # on two nodes at once, so no VIP, disk or mount point is shared.
@@ -151,6 +164,9 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
         try:
             given = ipaddress.IPv4Interface(str(svc.get("vip", "")))
         except ValueError:
+            if _ipv6(svc.get("vip")):
+                raise _fail(f"{where}: vip {svc.get('vip')!r} is an IPv6 address, and vip holds the IPv4 one: "
+                            "put it in vip6") from None
             raise _fail(f"{where}: vip {svc.get('vip')!r} is not an IPv4 address") from None
         vip = given.ip
         if vip not in net or vip in (net.network_address, net.broadcast_address):
@@ -167,6 +183,23 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
         members.append({"id": f"webfarm-{name}-ip", "type": "IPaddr2",
                         "params": {"ip": str(vip), "cidr_netmask": prefix},
                         "ops": _ops(options["monitor_interval"], "20s", "20s", "20s")})
+        if svc.get("vip6") not in (None, ""):
+            vip6 = _vip6(svc["vip6"], where, net6, nodes6)
+            if vip6 in vips:
+                raise _fail(f"{where}: vip6 {vip6} is already the vip6 of {vips[vip6]}: each service needs an address "
+                            "of its own")
+            vips[vip6] = where
+            # nodad: without it the address stays tentative for a second of
+            # duplicate address detection, and IPaddr2 waits that out before
+            # the service may start. The inventory gives each address one
+            # owner, and fencing keeps the old node from holding it.
+            # arp_bg: the unsolicited neighbour advertisements go out in the
+            # background, as IPv4's gratuitous ARPs do by default; IPaddr2
+            # sends IPv6's in the foreground (5 x 200 ms) otherwise.
+            members.append({"id": f"webfarm-{name}-ip6", "type": "IPaddr2",
+                            "params": {"ip": vip6, "cidr_netmask": net6.prefixlen if net6 else 64, "nodad": "true",
+                                       "arp_bg": "true"},
+                            "ops": _ops(options["monitor_interval"], "20s", "20s", "20s")})
         if svc.get("service") and svc.get("agent"):
             raise _fail(f"{where}: give service (a systemd unit) or agent (an OCF agent), not both")
         if svc.get("service"):
@@ -189,6 +222,38 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
         groups.append({"id": f"webfarm-{name}", "group": members,
                        "meta": {"resource-stickiness": options["stickiness"]}})
     return groups
+
+
+def _ipv6(value: Any) -> bool:
+    try:
+        ipaddress.IPv6Interface(str(value).strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _vip6(value: Any, where: str, net6: ipaddress.IPv6Network | None, nodes6: set[str]) -> str:
+    """A service's IPv6 VIP, compressed, or an error naming the entry."""
+    raw = str(value).strip()
+    try:
+        addr = ipaddress.IPv6Address(raw)
+    except ValueError:
+        try:
+            ipaddress.IPv4Address(raw)
+        except ValueError:
+            raise _fail(f"{where}: vip6 {value!r} is not an IPv6 address") from None
+        raise _fail(f"{where}: vip6 {value!r} is an IPv4 address, and vip6 holds the IPv6 one: put it in vip") from None
+    why = unusable6(addr)
+    if why:
+        raise _fail(f"{where}: vip6 {str(addr)!r} cannot be a virtual IP: {why}")
+    if net6 is None:
+        raise _fail(f"{where}: vip6 {addr.compressed}: the nodes have no IPv6 address: give each node its "
+                    "webfarm_address6 in the VIP's prefix")
+    if addr not in net6 or addr == net6.network_address:
+        raise _fail(f"{where}: vip6 {addr.compressed} is outside the nodes' IPv6 prefix {net6}")
+    if addr.compressed in nodes6:
+        raise _fail(f"{where}: vip6 {addr.compressed} is a node's own address")
+    return addr.compressed
 
 
 def _agent(name: str, agent: Any, where: str, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,10 @@ The white paper's WLBS settings map to HAProxy as follows (``webfarm_haproxy_bal
 affinity       HAProxy
 =============  ==========================================================
 none           the load formula (``balance roundrobin`` by default)
-single         ``balance source``: one client address, one node
-class_c        ``balance hash src,ipmask(24)``: one /24 of clients, one node
+single         ``balance source``: one client address, one node (an IPv6
+               client's whole address too)
+class_c        ``balance hash src,ipmask(24,64)``: one /24 of IPv4 clients,
+               one IPv6 /64 (``prefix6``), one node
 cookie         the load formula, plus an inserted cookie naming the node;
                a client whose node died is re-pinned to a live one
 =============  ==========================================================
@@ -27,11 +29,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import host_address, host_port
+from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import host_address, host_address6, host_port
 from ansible_collections.webfarm.cluster.plugins.module_utils.checks import checked_entry, filter_table, whole_number
 
 AFFINITIES = ("none", "single", "class_c", "cookie")
 FORMULAS = {"roundrobin": "roundrobin", "static": "static-rr", "leastconn": "leastconn", "hash": "uri"}
+FAMILIES = ("ipv4", "ipv6")
 CHECKS = ("http", "tcp")
 SITE_KEYS = {"name", "bind_port", "group", "server_port_var", "server_port", "check", "health_path",
              "health_path_var", "expect_status", "affinity", "formula", "cookie_name", "weights", "tls_port",
@@ -45,13 +48,19 @@ def _fail(msg: str) -> AnsibleFilterError:
     return AnsibleFilterError(f"webfarm_haproxy: {msg}")
 
 
-def webfarm_haproxy_balance(affinity: Any = "none", formula: Any = None, var: str = "lb_haproxy_sites[0]") -> dict[str, Any]:
+def webfarm_haproxy_balance(affinity: Any = "none", formula: Any = None, var: str = "lb_haproxy_sites[0]",
+                            prefix6: Any = 64) -> dict[str, Any]:
     """HAProxy's balance settings for a WLBS affinity and a load formula.
+
+    Class C keeps a client's network on one node: a /24 for IPv4 clients, a
+    /``prefix6`` for IPv6 ones (64 by default: the one prefix length every
+    IPv6 LAN has, so the temporary addresses a client rotates through,
+    RFC 8981, and the proxies of one LAN stay together, as a /24 did).
 
     Example::
 
         {{ 'class_c' | webfarm_haproxy_balance }}
-        -> {'balance': 'hash src,ipmask(24)', 'hash_type': 'consistent', 'cookie': False}
+        -> {'balance': 'hash src,ipmask(24,64)', 'hash_type': 'consistent', 'cookie': False}
         {{ 'cookie' | webfarm_haproxy_balance('leastconn') }}
         -> {'balance': 'leastconn', 'hash_type': None, 'cookie': True}
     """
@@ -64,7 +73,8 @@ def webfarm_haproxy_balance(affinity: Any = "none", formula: Any = None, var: st
         if formula is not None:
             raise _fail(f"{var}.formula = {formula!r}: affinity {affinity!r} is a hash of the client's address and "
                         f"decides the node itself; leave formula unset, or use affinity none or cookie")
-        balance = "source" if affinity == "single" else "hash src,ipmask(24)"
+        mask6 = _int("lb_haproxy_class_c_prefix6", prefix6, 32, 64)
+        balance = "source" if affinity == "single" else f"hash src,ipmask(24,{mask6})"
         return {"balance": balance, "hash_type": "consistent", "cookie": False}
     balance = FORMULAS[formula or "roundrobin"]
     return {"balance": balance, "hash_type": "consistent" if formula == "hash" else None, "cookie": affinity == "cookie"}
@@ -80,7 +90,7 @@ def _int(var: str, value: Any, low: int, high: int) -> int:
 
 
 def _servers(var: str, site: Mapping[str, Any], members: Sequence[str], hostvars: Mapping[str, Mapping[str, Any]],
-             weight_var: str) -> list[dict[str, Any]]:
+             weight_var: str, family: str = "ipv4") -> list[dict[str, Any]]:
     port_var = str(site.get("server_port_var", "web_node_port"))
     default_port = site.get("server_port", 80)
     weights = site.get("weights") or {}
@@ -95,10 +105,13 @@ def _servers(var: str, site: Mapping[str, Any], members: Sequence[str], hostvars
         if hvars is None:
             raise _fail(f"{var}: host '{name}' is not in the inventory")
         try:
-            address = host_address(name, hvars)
+            address = host_address(name, hvars) if family == "ipv4" else host_address6(name, hvars)
             port = host_port(name, hvars, port_var, default_port)
         except ValueError as exc:
             raise _fail(f"{var}: {exc}") from None
+        if address is None:
+            raise _fail(f"{var}: host '{name}' has no webfarm_address6, and lb_haproxy_node_family is ipv6: "
+                        "give every node its IPv6 address, or reach the nodes over ipv4")
         if (address, port) in owner:
             raise _fail(f"{var}: hosts '{owner[(address, port)]}' and '{name}' are both {address}:{port}")
         owner[(address, port)] = name
@@ -106,7 +119,8 @@ def _servers(var: str, site: Mapping[str, Any], members: Sequence[str], hostvars
             weight = _int(f"{var}.weights.{name}", weights[name], 0, 256)
         else:
             weight = _int(f"host '{name}': {weight_var}", hvars.get(weight_var, 100), 0, 256)
-        servers.append({"name": name, "address": address, "port": port, "weight": weight})
+        servers.append({"name": name, "address": address, "port": port, "weight": weight,
+                        "endpoint": f"[{address}]:{port}" if ":" in address else f"{address}:{port}"})
     return servers
 
 
@@ -141,7 +155,8 @@ def site_tls_port(where: str, site: Mapping[str, Any], bind_port: int, tls: bool
 
 def webfarm_haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, Mapping[str, Any]],
                   reserved_ports: Sequence[int] = (), weight_var: str = "lb_haproxy_weight",
-                  var: str = "lb_haproxy_sites", tls: bool = False) -> list[dict[str, Any]]:
+                  var: str = "lb_haproxy_sites", tls: bool = False, family: str = "ipv4",
+                  prefix6: Any = 64) -> list[dict[str, Any]]:
     """Each site (a frontend and its backend) with its defaults filled in,
     its balance settings, and its servers from the inventory.
 
@@ -161,9 +176,17 @@ def webfarm_haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostv
     its ``tls_port`` (443 by default for the site on port 80; other sites
     name theirs), and its HTTP port answers with a redirect to it unless
     ``redirect`` is false.
+
+    ``family`` is how HAProxy reaches the nodes: ``ipv4`` (their
+    ``webfarm_address``) or ``ipv6`` (their ``webfarm_address6``, which each
+    must then declare); a server's ``endpoint`` is its address and port as
+    HAProxy reads them (``[fd00:213::11]:80``). ``prefix6`` is Class C's
+    IPv6 prefix length (``webfarm_haproxy_balance``).
     """
     if isinstance(sites, (str, bytes, Mapping)) or not isinstance(sites, Sequence) or not sites:
         raise _fail(f"{var} must be a non-empty list of sites, got {sites!r}")
+    if family not in FAMILIES:
+        raise _fail(f"lb_haproxy_node_family = {family!r}: must be one of {', '.join(FAMILIES)}")
     out, names, ports = [], set(), {int(p): "the stats page" for p in reserved_ports}
     for i, site in enumerate(sites):
         where = f"{var}[{i}]"
@@ -199,7 +222,7 @@ def webfarm_haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostv
         out.append({
             "name": name,
             "bind_port": bind_port,
-            **webfarm_haproxy_balance(site.get("affinity", "none"), site.get("formula"), where),
+            **webfarm_haproxy_balance(site.get("affinity", "none"), site.get("formula"), where, prefix6),
             "cookie_name": cookie_name,
             "check": check,
             "health_path": _health_path(where, site, members, hostvars),
@@ -207,7 +230,7 @@ def webfarm_haproxy_sites(sites: Any, groups: Mapping[str, Sequence[str]], hostv
             "group": str(group),
             "tls_port": tls_port,
             "redirect": redirect and tls_port is not None,
-            "servers": _servers(where, site, members, hostvars, weight_var),
+            "servers": _servers(where, site, members, hostvars, weight_var, family),
         })
     return out
 

@@ -30,6 +30,7 @@ from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import (
     host_address6,
     host_port,
     unusable,
+    unusable6,
 )
 from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 
@@ -161,7 +162,8 @@ def _vip_values(var: str, value: Any) -> list[str]:
     elif var.endswith("_services"):
         if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
             raise ValueError(f"{var} must be a list of mappings, got {value!r}")
-        items = [item["vip"] for item in value if isinstance(item, Mapping) and item.get("vip") not in (None, "")]
+        items = [{"address": item["vip"], "address6": item.get("vip6")}
+                 for item in value if isinstance(item, Mapping) and item.get("vip") not in (None, "")]
     elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         items = list(value)
     else:
@@ -172,10 +174,25 @@ def _vip_values(var: str, value: Any) -> list[str]:
         try:
             addr = ipaddress.IPv4Interface(str(raw).strip()).ip
         except ValueError:
-            raise ValueError(f"{var}: {raw!r} is not an IPv4 address") from None
+            try:
+                ipaddress.IPv6Interface(str(raw).strip())
+            except ValueError:
+                raise ValueError(f"{var}: {raw!r} is not an IPv4 address") from None
+            raise ValueError(f"{var}: {raw!r} is an IPv6 address, and address holds the IPv4 one: put it in address6 "
+                             "(one VRRP instance per family)") from None
         if unusable(addr):
             raise ValueError(f"{var}: {str(addr)!r} cannot be a virtual IP (unspecified, loopback, multicast or broadcast)")
         out.append(str(addr))
+        raw6 = item.get("address6") if isinstance(item, Mapping) else None
+        if raw6 not in (None, ""):
+            try:
+                addr6 = ipaddress.IPv6Interface(str(raw6).strip()).ip
+            except ValueError:
+                raise ValueError(f"{var}: address6 {raw6!r} is not an IPv6 address") from None
+            why = unusable6(addr6)
+            if why:
+                raise ValueError(f"{var}: address6 {str(addr6)!r} cannot be a virtual IP: {why}")
+            out.append(addr6.compressed)
     return out
 
 

@@ -13,6 +13,7 @@ saw, fencings, the most nodes that had the disk mounted at one instant
 """
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ class Service:
     nodes: list[Host]
     group: str  # the resource group's id
     vip: str
+    vip6: str | None  # the service's IPv6 VIP (vip6), None where it has none
     directory: str  # where the shared disk is mounted on the active node
     content_root: str  # nginx's document root, on the shared disk
     staging: str | None  # lab: where every node sees the shared volume itself
@@ -38,7 +40,12 @@ class Service:
     dns_server: Host | None
     header: str
 
-    def url(self, path: str = "/") -> str:
+    def url(self, path: str = "/", family: int = 4) -> str:
+        """The service through its VIP, or (family 6) its IPv6 VIP."""
+        if family == 6:
+            if not self.vip6:
+                raise LookupError(f"{self.group} has no IPv6 VIP (vip6)")
+            return f"http://[{self.vip6}]{path}"
         return f"http://{self.vip}{path}"
 
     def node(self, name: str) -> Host:
@@ -53,7 +60,8 @@ class Service:
         zone = str(dns[0].var("dns_server_zone") or "webfarm.test") if dns else ""
         name = svc.get("dns_name")
         volumes = first.var("webfarm_lab_volumes") or []
-        return cls(nodes, f"webfarm-{svc['name']}", str(svc["vip"]).split("/")[0], svc["disk"]["directory"],
+        vip6 = str(ipaddress.IPv6Address(str(svc["vip6"]).strip())) if svc.get("vip6") else None
+        return cls(nodes, f"webfarm-{svc['name']}", str(svc["vip"]).split("/")[0], vip6, svc["disk"]["directory"],
                    str(first.var("web_node_content_root")), volumes[0]["path"] if volumes else None,
                    f"{name}.{zone}" if name and dns else None, dns[0] if dns else None,
                    str(first.var("web_node_header") or "X-Served-By"))
@@ -191,9 +199,11 @@ def place(service: Service, node: str) -> None:
     _left_on[service.group] = node
 
 
-def run(client: Host, service: Service, name: str, settle_after: float = 3.0, on: str | None = None) -> Outcome:
+def run(client: Host, service: Service, name: str, settle_after: float = 3.0, on: str | None = None,
+        family: int = 4) -> Outcome:
     """One drill against the node that runs the service (see the module's
-    doc); with `on`, the service is first moved to that node."""
+    doc); with `on`, the service is first moved to that node; family 6 loads
+    its IPv6 VIP instead."""
     disrupt, back = DRILLS[name]
     before, _ = cluster.wait_group(service.nodes, service.group, lambda n: True, since=time.time())
     left = _left_on.get(service.group)
@@ -206,7 +216,7 @@ def run(client: Host, service: Service, name: str, settle_after: float = 3.0, on
     witness, content = f"witness-{secrets.token_hex(4)}.txt", secrets.token_hex(32)
     hosts.run(victim, "sh", "-c", f"echo {content} > {service.content_root}/{witness} && sync")
     fenced_before = fence_count(service)
-    load = Load(client, [service.url("/")], count=12000, duration=120, timeout=0.5, interval=0.01, workers=2,
+    load = Load(client, [service.url("/", family)], count=12000, duration=120, timeout=0.5, interval=0.01, workers=2,
                 headers=[service.header])
     with cluster.MountWatch(service.nodes, service.directory) as watch:
         load.start()
@@ -216,7 +226,7 @@ def run(client: Host, service: Service, name: str, settle_after: float = 3.0, on
             memo = disrupt(service, victim)
             after = back(service, victim, peer, memo)
             whole_again = time.time()
-            wait_for(lambda: webclient.get(client, service.url("/"), timeout=2)[0] == 200, timeout=60)
+            wait_for(lambda: webclient.get(client, service.url("/", family), timeout=2)[0] == 200, timeout=60)
             time.sleep(settle_after)
         finally:
             results = load.finish()

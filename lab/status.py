@@ -1,4 +1,4 @@
-"""The lab's status table: host, role, address, URL, state.
+"""The lab's status table: host, role, address (both families where it has two), URL, state.
 
     python -m lab.status [-i INVENTORY]
 
@@ -98,7 +98,8 @@ def row(host: Host, roles: dict[str, Role], snap: dict[str, Any] | None = None) 
     elif role.probe and up:
         up, said = role.probe(host)
         state = f"{'up' if up else 'DOWN'}: {said}"
-    return [host.name, role.title, host.address, url, state], up
+    address = f"{host.address} {host.address6}" if host.address6 else host.address
+    return [host.name, role.title, address, url, state], up
 
 
 def monitor_state(inv: Inventory) -> tuple[dict[str, Any] | None, str | None]:

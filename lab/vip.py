@@ -7,6 +7,7 @@ Reads each host's addresses with `ip` inside its container (lab only).
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 import time
 from collections.abc import Sequence
@@ -23,6 +24,18 @@ def declared(balancer: Host) -> list[str]:
     return [str(v["address"]).split("/")[0] for v in balancer.var("lb_keepalived_vips") or []]
 
 
+def declared6(balancer: Host) -> list[str | None]:
+    """The VIPs' IPv6 addresses (their address6), compressed, in the same
+    order as declared(): None for a VIP that has none."""
+    return [str(ipaddress.IPv6Address(str(v["address6"]).strip())) if v.get("address6") else None
+            for v in balancer.var("lb_keepalived_vips") or []]
+
+
+def host_part(address: str) -> str:
+    """An address as a URL's host: an IPv6 address in brackets."""
+    return f"[{address}]" if ":" in address else address
+
+
 def tls_port(balancer: Host, site: dict) -> int | None:
     """The site's HTTPS port by lb_haproxy's own rule
     (filter_plugins/webfarm_haproxy.py), or None when it serves HTTP only."""
@@ -36,15 +49,15 @@ def site_url(balancer: Host, site: dict, vip: str, path: str = "/") -> str:
     port = tls_port(balancer, site)
     if port is None:
         port = int(site.get("bind_port", 80))
-        return f"http://{vip}{'' if port == 80 else f':{port}'}{path}"
-    return f"https://{vip}{'' if port == 443 else f':{port}'}{path}"
+        return f"http://{host_part(vip)}{'' if port == 80 else f':{port}'}{path}"
+    return f"https://{host_part(vip)}{'' if port == 443 else f':{port}'}{path}"
 
 
 def addresses(host: Host) -> set[str]:
-    """The IPv4 addresses on the host's interfaces (empty when it is down)."""
+    """The IPv4 and IPv6 addresses on the host's interfaces (empty when it is down)."""
     if hosts.state(host) != "running":
         return set()
-    out = hosts.run(host, "ip", "-o", "-4", "addr", "show", check=False, timeout=10)
+    out = hosts.run(host, "ip", "-o", "addr", "show", check=False, timeout=10)
     return {line.split()[3].split("/")[0] for line in out.stdout.splitlines() if len(line.split()) > 3}
 
 

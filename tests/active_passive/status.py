@@ -40,6 +40,8 @@ def notes(inv: Inventory) -> list[str]:
         where = view.group_complete_on(f"webfarm-{svc['name']}") if view else None
         name = f", name http://{svc['dns_name']}.{zone}/" if svc.get("dns_name") and dns else ""
         web = "nginx" in (svc.get("service"), (svc.get("agent") or {}).get("type"))
-        what = f"http://{vip}/{name}" if web else f"{vip} ({svc.get('service') or (svc.get('agent') or {}).get('type')})"
+        vip6 = f" and [{svc['vip6']}]" if svc.get("vip6") else ""
+        what = (f"http://{vip}/{' and http://[' + str(svc['vip6']) + ']/' if vip6 else ''}{name}" if web
+                else f"{vip}{vip6} ({svc.get('service') or (svc.get('agent') or {}).get('type')})")
         lines.append(f"Cluster service {svc['name']}: {what} (runs on {where or 'nowhere complete'})")
     return lines

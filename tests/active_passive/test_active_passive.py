@@ -43,6 +43,8 @@ def test_one_node_runs_the_whole_group(service):
 def test_only_the_active_node_holds_the_vip_and_has_the_disk_mounted(service):
     node = active(service)
     assert vip.holders(service.nodes, service.vip) == [node]
+    if service.vip6:
+        assert vip.holders(service.nodes, service.vip6) == [node], "the IPv6 VIP is in the group with the rest"
     assert [n.name for n in service.nodes if cluster.mounted(n, service.directory)] == [node]
 
 
@@ -78,6 +80,20 @@ def test_the_network_name_points_at_the_vip(client, service):
     wait_for(lambda: dig.records(client.inv, service.dns_server.address, service.dns_name) == [service.vip], timeout=30)
     status, headers, _ = webclient.get(client.inv, f"http://{service.dns_name}/")
     assert status == 200 and headers.get(service.header.lower()) == active(service)
+    if service.vip6:
+        assert dig.records(client.inv, service.dns_server.address, service.dns_name, "AAAA") == [service.vip6]
+
+
+def test_the_service_answers_on_its_ipv6_vip_by_address_and_by_name(client, service):
+    """A client of one family only reaches the active node through the IPv6 VIP."""
+    if not service.vip6:
+        pytest.skip("the service has no IPv6 VIP (vip6)")
+    status, headers, _ = webclient.get(client.inv, service.url("/", family=6))
+    assert status == 200 and headers.get(service.header.lower()) == active(service)
+    if service.dns_name:
+        out = hosts.run(client.inv, "curl", "-6", "-sS", "-m", "5", "-o", "/dev/null", "-w", "%{http_code} %{remote_ip}",
+                        f"http://{service.dns_name}/", check=False)
+        assert out.stdout.split() == ["200", service.vip6], out.stdout + out.stderr
 
 
 def test_the_network_name_takes_no_update_without_the_clusters_key(client, service):

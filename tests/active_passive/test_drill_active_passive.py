@@ -31,11 +31,12 @@ def steady(service, client):
 TARGETS = {"crash": drill_report.TARGET_NODE_CRASH, "nginx killed": drill_report.TARGET_SERVICE_DIES}
 
 
-def drill(client, service, record, name: str, on: str | None = None) -> failover.Outcome:
-    outcome = failover.run(client.inv, service, name, on=on)
-    print(f"\nactive_passive drill: {name}\n{table(failover.HEADERS, [outcome.row()])}")
+def drill(client, service, record, name: str, on: str | None = None, family: int = 4) -> failover.Outcome:
+    outcome = failover.run(client.inv, service, name, on=on, family=family)
+    print(f"\nactive_passive drill: {name} (IPv{family})\n{table(failover.HEADERS, [outcome.row()])}")
+    vip = service.vip6 if family == 6 else service.vip
     record(target=TARGETS.get(name), outage=outcome.gap, failed=outcome.failed, total=outcome.total,
-           data_lost=not outcome.witness_intact, results=outcome.results, names={service.url("/"): f"VIP {service.vip}"},
+           data_lost=not outcome.witness_intact, results=outcome.results, names={service.url("/", family): f"VIP {vip}"},
            disrupted=outcome.disrupted, disrupted_label=f"{name} on {outcome.before}",
            returned=outcome.whole_again, returned_label=f"cluster whole, service on {outcome.after}")
     assert outcome.total > 100, "the client sent too few requests to judge"
@@ -56,9 +57,14 @@ def stays_put(service, outcome) -> None:
 
 # A clean stop needs no fencing; a crash is fenced by the survivor before it
 # takes the service. Either way the returning node rejoins as the spare.
-@pytest.mark.parametrize("name, fenced, bound", [("clean stop", 0, 15), ("crash", 1, 30)], ids=["clean_stop", "crash"])
-def test_the_active_node_lost_moves_the_service_and_it_stays(client, service, steady, drill_record, name, fenced, bound):
-    outcome = drill(client, service, drill_record, name)
+# The crash again through the IPv6 VIP, held to the same target.
+@pytest.mark.parametrize("name, fenced, bound, family", [("clean stop", 0, 15, 4), ("crash", 1, 30, 4), ("crash", 1, 30, 6)],
+                         ids=["clean_stop", "crash", "crash-ipv6"])
+def test_the_active_node_lost_moves_the_service_and_it_stays(client, service, steady, drill_record, name, fenced, bound,
+                                                             family):
+    if family == 6 and not service.vip6:
+        pytest.skip("the service has no IPv6 VIP (vip6): no IPv6 run")
+    outcome = drill(client, service, drill_record, name, family=family)
     assert outcome.after != outcome.before
     assert outcome.fenced == fenced, f"{name}: {outcome.fenced} fencing action(s), expected {fenced}"
     assert outcome.gap < bound, f"outage {outcome.gap:.2f} s"

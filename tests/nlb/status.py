@@ -5,11 +5,12 @@ from __future__ import annotations
 from lab import haproxy
 from lab.inventory import Host, Inventory
 from lab.status import Role
-from lab.vip import addresses, declared, site_url
+from lab.vip import addresses, declared, declared6, site_url
 
 
 def balancer_view(host: Host) -> tuple[bool, str]:
-    held = " ".join(v for v in declared(host) if v in addresses(host)) or "(none)"
+    mine = addresses(host)
+    held = " ".join(v for v in [*declared(host), *filter(None, declared6(host))] if v in mine) or "(none)"
     try:
         states = haproxy.server_states(host)
     except RuntimeError as exc:
@@ -33,7 +34,8 @@ def notes(inv: Inventory) -> list[str]:
     first = balancers[0]
     held = {b.name: addresses(b) for b in balancers}
     lines = []
-    for address in declared(first):
+    # Each VIP's IPv4 address, then its IPv6 one where it has one.
+    for address in [*declared(first), *filter(None, declared6(first))]:
         holder = " ".join(n for n, a in held.items() if address in a) or "nobody"
         sites = " ".join(site_url(first, s, address) for s in first.var("lb_haproxy_sites"))
         lines.append(f"VIP {address} (on {holder}): {sites}")

@@ -46,27 +46,30 @@ def assert_scheduling(host) -> None:
 def test_each_vip_is_held_by_its_master_only(farm):
     # VIP i is mastered by balancer i; after a drill its master takes it back
     # once the preempt delay has passed.
-    for i, address in enumerate(farm.vips):
+    for i, address in farm.addresses():
         master = farm.master(i).name
         wait_for(lambda a=address, m=master: vip.holders(farm.balancers, a) == [m], timeout=20)
         assert vip.holders(farm.balancers, address) == [master]
 
 
-def test_vrrp_adverts_go_to_the_peers_not_to_the_multicast_group(balancer, farm):
+def test_vrrp_adverts_go_to_the_peers_not_to_the_multicast_group(balancer, farm, family):
     # keepalived falls back to multicast silently when its peer list is
-    # wrong: count what really leaves the host for a second.
+    # wrong: count what really leaves the host for a second. IPv6 instances
+    # send theirs over IPv6 (VRRPv3's group there is ff02::12).
     table = "webfarm_vrrp_count"
-    ruleset = (f"table ip {table} {{\n chain out {{\n type filter hook output priority 0;\n"
-               f" ip protocol vrrp ip daddr 224.0.0.18 counter\n ip protocol vrrp counter\n }}\n}}")
+    nft_family, match, group = ("ip6", "meta l4proto vrrp", "ip6 daddr ff02::12") if family == 6 else \
+        ("ip", "ip protocol vrrp", "ip daddr 224.0.0.18")
+    ruleset = (f"table {nft_family} {table} {{\n chain out {{\n type filter hook output priority 0;\n"
+               f" {match} {group} counter\n {match} counter\n }}\n}}")
     hosts.run(balancer.inv, "sh", "-c", 'printf "%s\n" "$0" | nft -f -', ruleset)
     try:
         time.sleep(1.5)
-        listing = hosts.run(balancer.inv, "nft", "list", "table", "ip", table).stdout
+        listing = hosts.run(balancer.inv, "nft", "list", "table", nft_family, table).stdout
     finally:
-        hosts.run(balancer.inv, "nft", "delete", "table", "ip", table, check=False)
+        hosts.run(balancer.inv, "nft", "delete", "table", nft_family, table, check=False)
     multicast, every = (int(n) for n in re.findall(r"counter packets (\d+)", listing))
-    assert every > 5, f"{balancer.name} sent no VRRP advert in 1.5 s (it masters a VIP):\n{listing}"
-    assert multicast == 0, f"{balancer.name} sent {multicast} adverts to 224.0.0.18:\n{listing}"
+    assert every > 5, f"{balancer.name} sent no IPv{family} VRRP advert in 1.5 s (it masters a VIP):\n{listing}"
+    assert multicast == 0, f"{balancer.name} sent {multicast} adverts to the multicast group:\n{listing}"
 
 
 @pytest.mark.alone
@@ -114,6 +117,37 @@ def client_addresses(farm, client):
             hosts.run(lb, "ip", "route", "del", other_net, "dev", "eth0", check=False)
 
 
+@pytest.fixture(scope="module")
+def client_addresses6(farm, client):
+    """The same for IPv6 clients: four more addresses in the client's own
+    /64, and one in each of three other /64s, fd00:213:S:100::, :120:: and
+    :140:: for the lab prefix fd00:213:S::/64 (routed by the balancers to
+    the lab network). Lab addresses only; removed afterwards."""
+    if not any(farm.vips6) or not client.inv.address6:
+        pytest.skip("no IPv6 VIP, or the client has no IPv6 address: no IPv6 client to pin")
+    own = ipaddress.IPv6Address(client.inv.address6)
+    net = ipaddress.IPv6Network(f"{own}/64", strict=False)
+    same = [str(own + k) for k in range(1, 5)]
+    host = int(own) & ((1 << 64) - 1)
+    other_nets = [ipaddress.IPv6Network((int(net.network_address) + ((0x100 + 0x20 * k) << 64), 64)) for k in range(3)]
+    others = [str(n.network_address + host) for n in other_nets]
+    added, routed = [], []
+    try:
+        for address in same + others:
+            hosts.run(client.inv, "ip", "-6", "addr", "add", f"{address}/128", "dev", "eth0", "nodad")
+            added.append(address)
+        for lb in farm.balancers:
+            for other in other_nets:
+                hosts.run(lb, "ip", "-6", "route", "add", str(other), "dev", "eth0")
+                routed.append((lb, str(other)))
+        yield [str(own), *same], others
+    finally:
+        for address in added:
+            hosts.run(client.inv, "ip", "-6", "addr", "del", f"{address}/128", "dev", "eth0", check=False)
+        for lb, other in routed:
+            hosts.run(lb, "ip", "-6", "route", "del", other, "dev", "eth0", check=False)
+
+
 @pytest.mark.alone
 def test_affinity_none_rotates_over_every_node(farm, client):
     served = webclient.served_by(client.inv, farm.url("www"), 6, farm.header)
@@ -121,10 +155,17 @@ def test_affinity_none_rotates_over_every_node(farm, client):
 
 
 def test_affinity_single_pins_each_client_address(farm, client, client_addresses):
-    same, _ = client_addresses
+    assert_single(farm, client, client_addresses[0], family=4)
+
+
+def test_affinity_single_pins_each_ipv6_client_address(farm, client, client_addresses6):
+    assert_single(farm, client, client_addresses6[0], family=6)
+
+
+def assert_single(farm, client, same: list[str], family: int) -> None:
     nodes = {}
     for address in same:
-        served = set(webclient.served_by(client.inv, farm.url("single"), 6, farm.header, source=address))
+        served = set(webclient.served_by(client.inv, farm.url("single", family=family), 6, farm.header, source=address))
         assert len(served) == 1, f"{address} was served by {served}"
         nodes[address] = served.pop()
     # Five addresses over three nodes by a hash of each: rarely all on one.
@@ -132,16 +173,22 @@ def test_affinity_single_pins_each_client_address(farm, client, client_addresses
 
 
 def test_affinity_class_c_pins_a_whole_subnet_and_separates_two(farm, client, client_addresses):
-    same, others = client_addresses
-    own = {address: set(webclient.served_by(client.inv, farm.url("class_c"), 3, farm.header, source=address))
-           for address in same}
+    assert_class_c(farm, client, *client_addresses, family=4)
+
+
+def test_affinity_class_c_pins_a_whole_ipv6_prefix_and_separates_two(farm, client, client_addresses6):
+    assert_class_c(farm, client, *client_addresses6, family=6)
+
+
+def assert_class_c(farm, client, same: list[str], others: list[str], family: int) -> None:
+    url = farm.url("class_c", family=family)
+    own = {address: set(webclient.served_by(client.inv, url, 3, farm.header, source=address)) for address in same}
     assert all(len(s) == 1 for s in own.values()) and len(set.union(*own.values())) == 1, \
-        f"every address of one /24 must land on one node: {own}"
+        f"every address of one {'/24' if family == 4 else 'IPv6 prefix'} must land on one node: {own}"
     home = next(iter(set.union(*own.values())))
-    away = {address: set(webclient.served_by(client.inv, farm.url("class_c"), 3, farm.header, source=address))
-            for address in others}
+    away = {address: set(webclient.served_by(client.inv, url, 3, farm.header, source=address)) for address in others}
     assert all(len(s) == 1 for s in away.values()), away
-    assert any(s != {home} for s in away.values()), f"three other /24s all landed on {home} like the first: {away}"
+    assert any(s != {home} for s in away.values()), f"three other networks all landed on {home} like the first: {away}"
 
 
 def test_affinity_cookie_pins_a_client_to_one_node(farm, client):
@@ -151,11 +198,13 @@ def test_affinity_cookie_pins_a_client_to_one_node(farm, client):
     assert len(set(fresh)) > 1, f"clients without the cookie all went to one node: {fresh}"
 
 
-def test_every_vip_serves_every_site(farm, client):
-    for i in range(len(farm.vips)):
+def test_every_vip_serves_every_site(farm, client, family):
+    indexes = range(len(farm.vips)) if family == 4 else [i for i, a in enumerate(farm.vips6) if a]
+    for i in indexes:
         for site in farm.sites:
-            status, headers, _ = webclient.get(client.inv, farm.url(site, i))
-            assert status == 200 and headers.get(farm.header.lower()), f"{farm.url(site, i)}: {status} {headers}"
+            url = farm.url(site, i, family=family)
+            status, headers, _ = webclient.get(client.inv, url)
+            assert status == 200 and headers.get(farm.header.lower()), f"{url}: {status} {headers}"
 
 
 def stats_login(balancer) -> tuple[str, str]:
@@ -219,5 +268,7 @@ def test_the_zone_names_the_vips_when_the_inventory_has_round_robin_dns(farm, cl
         pytest.skip("no rr_dns group in this inventory: no zone to name the VIPs in")
     zone = str(servers[0].var("dns_server_zone")).rstrip(".")
     name = f"{farm.balancers[0].var('nlb_dns_name') or 'lb'}.{zone}"
+    vips6 = sorted(a for a in farm.vips6 if a)
     for server in servers:
         wait_for(lambda s=server: sorted(dig.records(client.inv, s.address, name)) == sorted(farm.vips), timeout=15)
+        wait_for(lambda s=server: sorted(dig.records(client.inv, s.address, name, "AAAA")) == vips6, timeout=15)

@@ -196,3 +196,39 @@ def test_the_service_may_be_an_ocf_agent_instead_of_a_unit():
         services({**WEB, "service": None, "agent": {"params": {}}})
     with pytest.raises(AnsibleFilterError, match=r"agent has unknown keys \['class'\]"):
         services({**WEB, "service": None, "agent": {**nginx, "class": "lsb"}})
+
+
+NET6 = "fd00:213::41/64"
+NODES6 = ["fd00:213::41", "fd00:213::42"]
+
+
+def test_a_vip6_is_an_ipaddr2_of_its_own_right_after_the_ipv4_one():
+    (group,) = webfarm_cluster_services([{**WEB, "vip6": "FD00:213:0::210"}], NET, NODES, OPTIONS, NET6, NODES6)
+    assert [m["id"] for m in group["group"]] == ["webfarm-web-disk", "webfarm-web-ip", "webfarm-web-ip6",
+                                                 "webfarm-web-service", "webfarm-web-name"]
+    ip6 = group["group"][2]
+    assert (ip6["type"], ip6["params"]) == ("IPaddr2", {"ip": "fd00:213::210", "cidr_netmask": 64, "nodad": "true",
+                                                        "arp_bg": "true"})
+    assert [m["id"] for m in services(WEB)[0]["group"]] == ["webfarm-web-disk", "webfarm-web-ip", "webfarm-web-service",
+                                                           "webfarm-web-name"], "no vip6: the group is as before"
+
+
+@pytest.mark.parametrize("change, network6, message", [
+    ({"vip": "fd00:213::210"}, NET6, r"\[0\] \(web\): vip 'fd00:213::210' is an IPv6 address, and vip holds the IPv4 one: "
+                                     "put it in vip6"),
+    ({"vip6": "10.213.0.212"}, NET6, "vip6 '10.213.0.212' is an IPv4 address, and vip6 holds the IPv6 one"),
+    ({"vip6": "fe80::210"}, NET6, "vip6 'fe80::210' cannot be a virtual IP: link-local"),
+    ({"vip6": "ff02::1"}, NET6, "cannot be a virtual IP: multicast"),
+    ({"vip6": "fd00:999::210"}, NET6, r"vip6 fd00:999::210 is outside the nodes' IPv6 prefix fd00:213::/64"),
+    ({"vip6": "fd00:213::41"}, NET6, "vip6 fd00:213::41 is a node's own address"),
+    ({"vip6": "fd00:213::210"}, None, "the nodes have no IPv6 address: give each node its webfarm_address6"),
+])
+def test_a_bad_vip6_is_named(change, network6, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        webfarm_cluster_services([{**WEB, **change}], NET, NODES, OPTIONS, network6, NODES6)
+
+
+def test_two_services_may_not_share_a_vip6():
+    store = {"name": "store", "vip": "10.213.0.211", "vip6": "fd00:213::210", "service": "redis-server"}
+    with pytest.raises(AnsibleFilterError, match="vip6 fd00:213::210 is already the vip6 of"):
+        webfarm_cluster_services([{**WEB, "vip6": "fd00:213::210"}, store], NET, NODES, OPTIONS, NET6, NODES6)

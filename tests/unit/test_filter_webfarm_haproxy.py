@@ -24,7 +24,7 @@ HOSTVARS = {
     ("none", "static", "static-rr", None, False),
     ("none", "hash", "uri", "consistent", False),
     ("single", None, "source", "consistent", False),
-    ("class_c", None, "hash src,ipmask(24)", "consistent", False),
+    ("class_c", None, "hash src,ipmask(24,64)", "consistent", False),
     ("cookie", None, "roundrobin", None, True),
     ("cookie", "leastconn", "leastconn", None, True),
 ])
@@ -53,10 +53,23 @@ def test_a_site_gets_its_defaults_and_its_servers():
     [site] = webfarm_haproxy_sites([{"name": "www"}], GROUPS, HOSTVARS, [8404])
     assert site["bind_port"] == 80 and site["balance"] == "roundrobin" and site["health_path"] == "/health"
     assert site["servers"] == [
-        {"name": "web1", "address": "10.213.0.11", "port": 80, "weight": 100},
-        {"name": "web2", "address": "10.213.0.12", "port": 80, "weight": 50},
-        {"name": "web3", "address": "10.213.0.13", "port": 8080, "weight": 100},
+        {"name": "web1", "address": "10.213.0.11", "port": 80, "weight": 100, "endpoint": "10.213.0.11:80"},
+        {"name": "web2", "address": "10.213.0.12", "port": 80, "weight": 50, "endpoint": "10.213.0.12:80"},
+        {"name": "web3", "address": "10.213.0.13", "port": 8080, "weight": 100, "endpoint": "10.213.0.13:8080"},
     ]
+
+
+def test_the_nodes_may_be_reached_over_ipv6_and_class_c_hashes_an_ipv6_prefix():
+    dual = {name: {**hvars, "webfarm_address6": f"fd00:213::{11 + i}"} for i, (name, hvars) in enumerate(HOSTVARS.items())}
+    [site] = webfarm_haproxy_sites([{"name": "www", "affinity": "class_c"}], GROUPS, dual, family="ipv6", prefix6=56)
+    assert [s["endpoint"] for s in site["servers"]] == ["[fd00:213::11]:80", "[fd00:213::12]:80", "[fd00:213::13]:8080"]
+    assert site["balance"] == "hash src,ipmask(24,56)"
+    with pytest.raises(AnsibleFilterError, match="host 'web1' has no webfarm_address6, and lb_haproxy_node_family is ipv6"):
+        webfarm_haproxy_sites([{"name": "www"}], GROUPS, HOSTVARS, family="ipv6")
+    with pytest.raises(AnsibleFilterError, match="lb_haproxy_node_family = 'ip6': must be one of ipv4, ipv6"):
+        webfarm_haproxy_sites([{"name": "www"}], GROUPS, HOSTVARS, family="ip6")
+    with pytest.raises(AnsibleFilterError, match="lb_haproxy_class_c_prefix6 = 96: must be from 32 to 64"):
+        webfarm_haproxy_balance("class_c", prefix6=96)
 
 
 def test_a_sites_weights_override_the_hosts():

@@ -284,3 +284,15 @@ def test_the_declared_addresses_cover_both_families():
     owner = webfarm_declared_addresses(DUAL, ["web1", "web2", "web3"])
     assert owner["fd00:213::11"] == "host 'web1'" and owner["10.213.0.11"] == "host 'web1'"
     assert owner["fd00:213::12"] == "host 'web2'" and len(owner) == 5
+
+
+def test_an_ipv6_vip_has_one_owner_too():
+    vips = [{"address": "10.213.0.200", "address6": "FD00:213::200", "router_id": 51}]
+    owner = webfarm_declared_addresses({**DUAL, "web1": {**DUAL["web1"], "lb_keepalived_vips": vips}}, ["web1", "web2", "web3"])
+    assert owner["fd00:213::200"] == "lb_keepalived_vips" and owner["10.213.0.200"] == "lb_keepalived_vips"
+    with pytest.raises(AnsibleFilterError, match=r"host 'web1' and lb_keepalived_vips both claim the address fd00:213::11"):
+        webfarm_declared_addresses({**DUAL, "web2": {**DUAL["web2"], "lb_keepalived_vips": [{**vips[0], "address6": "fd00:213::11"}]}},
+                                   ["web1", "web2", "web3"])
+    with pytest.raises(AnsibleFilterError, match=r"lb_keepalived_vips: address6 'ff02::12' cannot be a virtual IP: multicast"):
+        webfarm_declared_addresses({**DUAL, "web1": {**DUAL["web1"], "lb_keepalived_vips": [{**vips[0], "address6": "ff02::12"}]}},
+                                   ["web1"])

@@ -169,3 +169,7 @@ def test_lab_inventories_follow_the_address_plan(source):
                 for v in values:
                     address = str(v.get("address") if isinstance(v, dict) else v).split("/")[0]
                     assert int(address.rsplit(".", 1)[1]) in vip_block, f"{source}: {var} {address} is outside the VIP block"
+                    if isinstance(v, dict) and v.get("address6"):
+                        prefix6 = ipaddress.ip_network(host.var("webfarm_lab_subnet6"))
+                        want = ipaddress.ip_address(f"{prefix6.network_address}".rstrip(":") + "::" + address.rsplit(".", 1)[1])
+                        assert ipaddress.ip_address(v["address6"]) == want, f"{source}: {var} {v['address6']} pairs with {address}"
