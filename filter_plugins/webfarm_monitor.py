@@ -17,6 +17,7 @@ variable and the value, before any host changes.
 """
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -75,6 +76,13 @@ def _nlb(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any]
         if not address:
             raise _fail(f"lb_keepalived_vips[{i}] = {vip!r}: has no address")
         vips.append(str(address).split("/")[0])
+    # Each VIP's IPv6 address too, after every IPv4 one: the panel shows both families.
+    for vip in _var(first, d, "lb_keepalived_vips") or []:
+        if isinstance(vip, Mapping) and vip.get("address6"):
+            try:
+                vips.append(ipaddress.IPv6Address(str(vip["address6"]).strip()).compressed)
+            except ValueError:
+                raise _fail(f"lb_keepalived_vips: address6 {vip['address6']!r} is not an IPv6 address") from None
     sites = _var(first, d, "lb_haproxy_sites") or [{}]
     port = sites[0].get("bind_port", 80) if isinstance(sites[0], Mapping) else 80
     return {"balancers": balancers, "vips": vips, "port": int(port),

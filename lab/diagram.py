@@ -47,13 +47,19 @@ def placement(inv: Inventory) -> dict[str, list[Host]]:
 
 
 def _vips(hosts: Iterable[Host], var: str) -> list[tuple[str, str]]:
-    """(address, label) of the VIPs the first host of a group declares."""
+    """(address, label) of the VIPs the first host of a group declares; the
+    label ends with the VIP's IPv6 address where it has one."""
     first = next(iter(hosts), None)
     if first is None:
         return []
     if var == "lb_keepalived_vips":
-        return [(str(v["address"]).split("/")[0], "VIP") for v in first.var(var) or []]
-    return [(str(s["vip"]), f"VIP ({s['name']})") for s in first.var(var) or [] if s.get("vip")]
+        return [(str(v["address"]).split("/")[0], "VIP" + _also(v.get("address6"))) for v in first.var(var) or []]
+    return [(str(s["vip"]), f"VIP ({s['name']})" + _also(s.get("vip6"))) for s in first.var(var) or [] if s.get("vip")]
+
+
+def _also(address6: object) -> str:
+    """A second line for an IPv6 address, or nothing."""
+    return f"{chr(10)}{address6}" if address6 else ""
 
 
 def dot(inv: Inventory, title: str = "") -> str:
@@ -74,10 +80,11 @@ def dot(inv: Inventory, title: str = "") -> str:
         lines.append(f"    label={_q(TOPOLOGIES[group])}; style=\"rounded,filled\"; color=\"#999999\"; "
                      f"fillcolor={_q(COLOURS[group])};")
         for host in members:
-            lines.append(f"    {_id(host.name)} [label={_q(host.name + chr(10) + host.address)}];")
+            lines.append(f"    {_id(host.name)} [label={_q(host.name + chr(10) + host.address + _also(host.address6))}];")
         for address, label in vips.get(group, []):
+            title, _, address6 = label.partition(chr(10))
             lines.append(f"    {_id('vip_' + address)} [shape=ellipse, fillcolor=\"#fff9c4\", "
-                         f"label={_q(label + chr(10) + address)}];")
+                         f"label={_q(title + chr(10) + address + _also(address6))}];")
         lines.append("  }")
         anchor[group] = _id(members[0].name)
     edges: list[str] = []

@@ -61,7 +61,7 @@ def test_each_vip_shows_the_balancer_that_holds_it(inventory: Inventory, monitor
     lbs = inventory.hosts("nlb")
     if not lbs:
         pytest.skip("no nlb group")
-    for address in vip.declared(lbs[0]):
+    for address in [*vip.declared(lbs[0]), *filter(None, vip.declared6(lbs[0]))]:
         holders = vip.holders(lbs, address)
         assert len(holders) == 1, holders
         wait_for(lambda a=address, h=holders[0]: mon.rows(mon.state(monitor))[f"nlb/vip/{a}"]["value"] == h, timeout=10)
@@ -78,7 +78,8 @@ def test_each_name_server_shows_the_records_it_serves(inventory: Inventory, moni
             row = mon.rows(mon.state(monitor))[f"rr_dns/{server.name}"]
             shown = row["extra"].get("records", {})
             return row["state"] == "up" and sorted(shown) == sorted(names) and all(
-                sorted(shown[n]) == sorted(dig.records(client.inv, server.address, n)) for n in names)
+                sorted(shown[n]) == sorted(dig.records(client.inv, server.address, n)
+                                           + dig.records(client.inv, server.address, n, "AAAA")) for n in names)
         wait_for(agrees, timeout=10, interval=0.5)
 
 

@@ -6,7 +6,7 @@ from lab.diagram import dot
 from lab.inventory import LAB_INVENTORY, ROOT, Inventory
 
 
-def inventory() -> Inventory:
+def inventory(**extra: dict) -> Inventory:
     hostvars = {
         "client": {"webfarm_address": "10.0.0.100"},
         "lb1": {"webfarm_address": "10.0.0.31", "lb_keepalived_vips": [{"address": "10.0.0.200"}]},
@@ -15,6 +15,8 @@ def inventory() -> Inventory:
         "node1": {"webfarm_address": "10.0.0.41", "pacemaker_cluster_services": [{"name": "store", "vip": "10.0.0.211"}]},
         "node2": {"webfarm_address": "10.0.0.42", "pacemaker_cluster_services": [{"name": "store", "vip": "10.0.0.211"}]},
     }
+    for name, more in extra.items():
+        hostvars[name].update(more)
     data = {"_meta": {"hostvars": hostvars},
             "all": {"children": ["clients", "nlb", "web_farm", "active_passive", "session_store"]},
             "clients": {"hosts": ["client"]}, "nlb": {"hosts": ["lb1", "lb2"]},
@@ -48,3 +50,12 @@ def test_the_readmes_picture_matches_the_lab_inventory():
     for host in Inventory.load(LAB_INVENTORY).hosts():
         assert f">{host.name}</text>" in svg and f">{host.address}</text>" in svg, \
             f"{host.name} ({host.address}) is not in docs/lab.svg: run make diagram"
+
+
+def test_a_dual_stack_host_and_vip_show_their_ipv6_address_under_the_ipv4_one():
+    vips = [{"address": "10.0.0.200", "address6": "fd00::200"}]
+    text = dot(inventory(web1={"webfarm_address6": "fd00::11"}, lb1={"lb_keepalived_vips": vips},
+                         lb2={"lb_keepalived_vips": vips}))
+    assert 'web1 [label="web1\\n10.0.0.11\\nfd00::11"]' in text, text
+    assert 'web2 [label="web2\\n10.0.0.12"]' in text, "an IPv4-only host keeps one line"
+    assert 'label="VIP\\n10.0.0.200\\nfd00::200"' in text, text

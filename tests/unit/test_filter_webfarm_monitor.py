@@ -38,6 +38,15 @@ def test_every_topology_of_the_inventory_is_watched():
                                         "hosts": ["node1", "node2"]}]
 
 
+def test_the_vips_ipv6_addresses_are_watched_after_the_ipv4_ones():
+    vips = [{"address": "10.213.0.200", "address6": "FD00:213:0::200"}, {"address": "10.213.0.201"}]
+    t = webfarm_monitor_targets(GROUPS, {**HOSTVARS, "lb1": {**HOSTVARS["lb1"], "lb_keepalived_vips": vips}}, [], [], DEFAULTS)
+    assert t["nlb"]["vips"] == ["10.213.0.200", "10.213.0.201", "fd00:213::200"]
+    with pytest.raises(AnsibleFilterError, match="address6 'nope' is not an IPv6 address"):
+        webfarm_monitor_targets(GROUPS, {**HOSTVARS, "lb1": {**HOSTVARS["lb1"], "lb_keepalived_vips": [
+            {"address": "10.213.0.200", "address6": "nope"}]}}, [], [], DEFAULTS)
+
+
 def test_the_content_master_is_watched_with_the_web_farm():
     groups = {**GROUPS, "content_sync": ["content1"]}
     hostvars = {**HOSTVARS, "content1": {"webfarm_address": "10.213.0.51"}}

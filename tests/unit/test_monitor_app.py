@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import threading
 
 import pytest
 from ansible_collections.webfarm.cluster.plugins.filter.webfarm_monitor import webfarm_monitor_panels
@@ -116,6 +117,43 @@ def test_a_name_server_that_does_not_answer_is_down():
     server = {"name": "dns1", "address": "127.0.0.1", "port": udp_port_nobody_answers()}
     r = dns_server(server, ["www.webfarm.test"], timeout=0.3)
     assert r.state == "down" and "no answer" in r.detail
+
+
+def test_a_name_servers_row_shows_both_families_ipv4_first():
+    import dns.message
+    import dns.rdatatype
+    import dns.rrset
+
+    zone = {("www.webfarm.test.", "A"): ["10.213.0.12", "10.213.0.11"],
+            ("www.webfarm.test.", "AAAA"): ["fd00:213::12", "fd00:213::11"], ("lb.webfarm.test.", "A"): ["10.213.0.200"]}
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(5)
+
+    def serve() -> None:
+        for _ in range(4):  # two names, two types each
+            wire, peer = sock.recvfrom(4096)
+            query = dns.message.from_wire(wire)
+            question = query.question[0]
+            reply = dns.message.make_response(query)
+            rtype = dns.rdatatype.to_text(question.rdtype)
+            values = zone.get((question.name.to_text(), rtype))
+            if values:
+                reply.answer.append(dns.rrset.from_text_list(question.name, 5, "IN", rtype, values))
+            sock.sendto(reply.to_wire(), peer)
+
+    worker = threading.Thread(target=serve, daemon=True)
+    worker.start()
+    try:
+        r = dns_server({"name": "dns1", "address": "127.0.0.1", "port": sock.getsockname()[1]},
+                       ["www.webfarm.test", "lb.webfarm.test"], timeout=2)
+    finally:
+        worker.join(5)
+        sock.close()
+    assert r.state == "up", r.detail
+    assert r.extra["records"] == {"www.webfarm.test": ["10.213.0.11", "10.213.0.12", "fd00:213::11", "fd00:213::12"],
+                                  "lb.webfarm.test": ["10.213.0.200"]}
+    assert r.detail == "www: 10.213.0.11 10.213.0.12 fd00:213::11 fd00:213::12; lb: 10.213.0.200"
 
 
 def test_the_store_row_says_its_role_and_persistence():
