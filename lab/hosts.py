@@ -77,8 +77,9 @@ def cut(host: Host) -> Event:
 
 
 def reconnect(host: Host) -> Event:
-    """Put a cut-off host back on the lab network at its own address."""
-    return _timed(host, "reconnect", "network", "connect", "--ip", host.address, host.network, host.container)
+    """Put a cut-off host back on the lab network at its own addresses."""
+    ip6 = ["--ip6", host.address6] if host.address6 else []
+    return _timed(host, "reconnect", "network", "connect", "--ip", host.address, *ip6, host.network, host.container)
 
 
 # A partition is an nftables table in each host that drops traffic to and
@@ -122,7 +123,7 @@ def heal(a: Host, b: Host) -> Event:
     return Event(f"{a.name}|{b.name}", "heal", t0, time.time())
 
 
-_ISOLATED: dict[str, tuple[str, list[str]]] = {}  # container -> (interface, its routes)
+_ISOLATED: dict[str, tuple[str, list[str], list[str]]] = {}  # container -> (interface, its IPv4 and IPv6 routes)
 
 
 def _interface(host: Host) -> str:
@@ -134,24 +135,39 @@ def _interface(host: Host) -> str:
 
 def isolate(host: Host) -> Event:
     """Pull the host's cable: its lab interface goes down inside it (the
-    container keeps running, the interface and its address stay, as on a
-    real host whose link fails). Unlike a firewall rule this also silences
+    container keeps running, the interface and its IPv4 address stay, as on
+    a real host whose link fails). Unlike a firewall rule this also silences
     raw-socket traffic such as gratuitous ARP. rejoin() undoes it."""
     t0 = time.time()
     iface = _interface(host)
     routes = [r for r in run(host, "ip", "-4", "route", "show").stdout.splitlines() if r.strip()]
-    _ISOLATED[host.container] = (iface, routes)
+    routes6 = [r for r in run(host, "ip", "-6", "route", "show").stdout.splitlines()
+               if r.strip() and not r.startswith(("fe80:", "multicast", "local"))]
+    _ISOLATED[host.container] = (iface, routes, routes6)
     run(host, "ip", "link", "set", iface, "down")
     return Event(host.name, "isolate", t0, time.time())
 
 
 def rejoin(host: Host) -> Event:
-    """Undo isolate(): the interface up again, with the routes it had."""
+    """Undo isolate(): the interface up again, with the routes it had. Linux
+    drops an interface's IPv6 addresses when its link goes down
+    (keep_addr_on_down is 0); a real host's network manager adds its static
+    one back when the link returns, and so does this: the host's own
+    webfarm_address6 only, never a VIP (keepalived or the cluster may have
+    moved that elsewhere meanwhile)."""
     t0 = time.time()
-    iface, routes = _ISOLATED.pop(host.container)
+    iface, routes, routes6 = _ISOLATED.pop(host.container)
     run(host, "ip", "link", "set", iface, "up")
     for route in routes:
         run(host, "ip", "route", "replace", *route.split(), check=False)
+    prefix = host.var("webfarm_lab_subnet6")
+    if host.address6 and prefix:
+        have = run(host, "ip", "-6", "-o", "addr", "show", "dev", iface, check=False).stdout
+        if f" {host.address6}/" not in have:
+            run(host, "ip", "-6", "addr", "add", f"{host.address6}/{str(prefix).rsplit('/', 1)[1]}", "dev", iface, "nodad",
+                check=False)
+        for route in routes6:
+            run(host, "ip", "-6", "route", "replace", *route.split(), check=False)
     return Event(host.name, "rejoin", t0, time.time())
 
 

@@ -24,6 +24,7 @@ case "$1" in
   show) cat "$STATE" ;;
   start) [ "${START_RC:-0}" = 0 ] || exit "$START_RC"; echo "${STARTS_TO:-active}" > "$STATE" ;;
   stop) echo "${STOPS_TO:-inactive}" > "$STATE" ;;
+  list-jobs) [ -z "$JOB" ] || echo "42 $4 $JOB running" ;;
 esac
 """
 
@@ -53,6 +54,22 @@ def agent(tmp_path):
                                      ("inactive", NOT_RUNNING), ("activating", NOT_RUNNING), ("", NOT_RUNNING)])
 def test_monitor_says_running_only_for_an_active_unit(agent, now, rc):
     assert agent("monitor", now)[0] == rc
+
+
+@pytest.mark.parametrize("now, job, rc", [("deactivating", "restart", SUCCESS), ("inactive", "start", SUCCESS),
+                                          ("activating", "start", SUCCESS), ("deactivating", "stop", NOT_RUNNING),
+                                          ("failed", "", NOT_RUNNING)])
+def test_a_restart_systemd_is_doing_is_not_a_failure(agent, now, job, rc):
+    """A changed configuration's handler restarts Redis under the cluster
+    (systemctl try-restart): the monitor must not see it as a death, or
+    Pacemaker recovers it at the same moment, the restart job is cancelled
+    and a failure is counted (seen in make lab, issue 23)."""
+    assert agent("monitor", now, JOB=job)[0] == rc
+
+
+def test_start_does_not_take_a_pending_start_for_a_running_unit(agent):
+    rc, state, calls, _ = agent("start", "inactive", JOB="start")
+    assert (rc, state) == (SUCCESS, "active") and any(c.startswith("start") for c in calls), calls
 
 
 def test_start_clears_a_killed_units_start_limit_then_starts_it(agent):
