@@ -52,6 +52,23 @@ def test_each_vip_is_held_by_its_master_only(farm):
         assert vip.holders(farm.balancers, address) == [master]
 
 
+def test_an_ipv6_vip_is_never_the_source_of_the_balancers_own_connections(farm):
+    """Its master holds it deprecated (preferred_lft 0): the kernel picks the
+    balancer's own address to reach the nodes, which trust that address's
+    X-Forwarded-Proto, and no connection breaks when the VIP moves."""
+    if not any(farm.vips6):
+        pytest.skip("no VIP has an IPv6 address (address6)")
+    for i, address in enumerate(farm.vips6):
+        if not address:
+            continue
+        master = farm.master(i)
+        shown = hosts.run(master, "ip", "-6", "-o", "addr", "show", "to", address).stdout
+        assert address in shown and "deprecated" in shown, f"{master.name}: {shown}"
+        node = farm.members[0]
+        source = hosts.run(master, "ip", "-6", "route", "get", node.address6 or address).stdout
+        assert f"src {master.address6}" in source, f"{master.name} would reach the nodes from {source}"
+
+
 def test_vrrp_adverts_go_to_the_peers_not_to_the_multicast_group(balancer, farm, family):
     # keepalived falls back to multicast silently when its peer list is
     # wrong: count what really leaves the host for a second. IPv6 instances
