@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import unusable6
+from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import is_ipv6, unusable6
 from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 from ansible_collections.webfarm.cluster.plugins.module_utils.paths import normal_path, webfarm_path_problem
 
@@ -164,7 +164,7 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
         try:
             given = ipaddress.IPv4Interface(str(svc.get("vip", "")))
         except ValueError:
-            if _ipv6(svc.get("vip")):
+            if is_ipv6(svc.get("vip")):
                 raise _fail(f"{where}: vip {svc.get('vip')!r} is an IPv6 address, and vip holds the IPv4 one: "
                             "put it in vip6") from None
             raise _fail(f"{where}: vip {svc.get('vip')!r} is not an IPv4 address") from None
@@ -223,13 +223,6 @@ def webfarm_cluster_services(services: Any, network: str, node_addresses: Sequen
                        "meta": {"resource-stickiness": options["stickiness"]}})
     return groups
 
-
-def _ipv6(value: Any) -> bool:
-    try:
-        ipaddress.IPv6Interface(str(value).strip())
-    except ValueError:
-        return False
-    return True
 
 
 def _vip6(value: Any, where: str, net6: ipaddress.IPv6Network | None, nodes6: set[str]) -> str:

@@ -29,6 +29,7 @@ from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import (
     host_address,
     host_address6,
     host_port,
+    is_ipv6,
     unusable,
     unusable6,
 )
@@ -174,9 +175,7 @@ def _vip_values(var: str, value: Any) -> list[str]:
         try:
             addr = ipaddress.IPv4Interface(str(raw).strip()).ip
         except ValueError:
-            try:
-                ipaddress.IPv6Interface(str(raw).strip())
-            except ValueError:
+            if not is_ipv6(raw):
                 raise ValueError(f"{var}: {raw!r} is not an IPv4 address") from None
             raise ValueError(f"{var}: {raw!r} is an IPv6 address, and address holds the IPv4 one: put it in address6 "
                              "(one VRRP instance per family)") from None

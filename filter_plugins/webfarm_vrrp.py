@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import unusable6
+from ansible_collections.webfarm.cluster.plugins.module_utils.addresses import is_ipv6, unusable6
 from ansible_collections.webfarm.cluster.plugins.module_utils.checks import filter_table
 
 
@@ -74,7 +74,7 @@ def webfarm_vrrp_instances(vips: Any, balancers: Sequence[str], network: str, va
         try:
             iface = ipaddress.IPv4Interface(str(vip["address"]).strip())
         except ValueError:
-            if _is_ipv6(vip["address"]):
+            if is_ipv6(vip["address"]):
                 raise _fail(f"{where}.address = {vip['address']!r}: an IPv6 address has no instance here: put it in "
                             f"{where}.address6 (keepalived runs one instance per family)") from None
             raise _fail(f"{where}.address = {vip['address']!r}: not an IPv4 address") from None
@@ -114,13 +114,6 @@ def webfarm_vrrp_instances(vips: Any, balancers: Sequence[str], network: str, va
                         "prefix": net6.prefixlen if net6 else 64})
     return out
 
-
-def _is_ipv6(value: Any) -> bool:
-    try:
-        ipaddress.IPv6Interface(str(value).strip())
-    except ValueError:
-        return False
-    return True
 
 
 def _vip6(value: Any, where: str, net6: ipaddress.IPv6Network | None) -> str:

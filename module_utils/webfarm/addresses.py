@@ -50,6 +50,16 @@ def host_address(name: str, hvars: Mapping[str, Any], address_var: str = ADDRESS
     return str(addr)
 
 
+def is_ipv6(value: Any) -> bool:
+    """True when value is an IPv6 address, with or without a /prefix: a VIP
+    check uses it to say the address belongs in its IPv6 field."""
+    try:
+        ipaddress.IPv6Interface(str(value).strip())
+    except ValueError:
+        return False
+    return True
+
+
 def unusable6(addr: ipaddress.IPv6Address) -> str | None:
     """Why an IPv6 address cannot be a service address, or None if it can."""
     if addr.is_unspecified or addr.is_loopback:
