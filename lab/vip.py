@@ -40,7 +40,7 @@ def tls_port(balancer: Host, site: dict) -> int | None:
     """The site's HTTPS port by lb_haproxy's own rule
     (filter_plugins/webfarm_haproxy.py), or None when it serves HTTP only."""
     return site_tls_port("lb_haproxy_sites", site, int(site.get("bind_port", 80)),
-                         bool(balancer.var("lb_haproxy_tls_certificates")))
+                         bool(balancer.var("lb_haproxy_tls_certificates") or balancer.var("lb_acme_certificates")))
 
 
 def site_url(balancer: Host, site: dict, vip: str, path: str = "/") -> str:
