@@ -88,7 +88,8 @@ def reconnect(host: Host) -> Event:
 _NFT_TABLE = "webfarm_drill"
 _NFT_RULESET = f"""table inet {_NFT_TABLE} {{
     set cut {{ type ipv4_addr; }}
-    chain input {{ type filter hook input priority -10; ip saddr @cut drop; }}
+    set refused {{ type inet_service; }}
+    chain input {{ type filter hook input priority -10; ip saddr @cut drop; tcp dport @refused reject with tcp reset; }}
     chain output {{ type filter hook output priority -10; ip daddr @cut drop; }}
 }}
 """
@@ -113,6 +114,16 @@ def partition(a: Host, b: Host) -> Event:
             _nft(host, "-f", "-", stdin=_NFT_RULESET)
         _nft(host, "add", "element", "inet", _NFT_TABLE, "cut", f"{{ {peer.address} }}")
     return Event(f"{a.name}|{b.name}", "partition", t0, time.time())
+
+
+def refuse(host: Host, port: int) -> Event:
+    """Refuse every TCP connection to port on host (a reset, as when nothing
+    listens), its service left running; restore() lifts it."""
+    t0 = time.time()
+    if not _has_table(host):
+        _nft(host, "-f", "-", stdin=_NFT_RULESET)
+    _nft(host, "add", "element", "inet", _NFT_TABLE, "refused", f"{{ {int(port)} }}")
+    return Event(host.name, f"refuse {port}", t0, time.time())
 
 
 def heal(a: Host, b: Host) -> Event:
@@ -188,7 +199,7 @@ def connected(host: Host) -> bool:
 
 def restore(host: Host) -> None:
     """Bring a host back however it was taken away: started, on its network,
-    and cut off from no other host."""
+    cut off from no other host, refusing no port."""
     if state(host) != "running":
         start(host)
     if not connected(host):

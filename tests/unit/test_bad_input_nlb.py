@@ -19,7 +19,8 @@ GOOD = {
 }
 
 
-FIRST_CHANGES = ("Give HAProxy's unit its file limit", "Install the balancer packages", "Write the HAProxy configuration")
+FIRST_CHANGES = ("Give HAProxy's unit its file limit", "Install the balancer packages", "Write the HAProxy configuration",
+                 "Install the ACME client and what the renewal uses")
 
 
 def run_nlb(tmp_path, balancers=("lb1", "lb2"), until=None, **overrides):
@@ -37,6 +38,12 @@ def test_good_input_passes_the_checks(tmp_path):
     out = run_nlb(tmp_path, until=FIRST_CHANGES[0])
     # Past the checks, the play reaches its first task that changes a host.
     assert FIRST_CHANGES[0] in out.stdout, out.stdout[-3000:]
+
+
+def test_good_acme_input_passes_the_checks(tmp_path):
+    acme = next(case for case, _ in bad_inputs("nlb") if "lb_acme_certificates" in case)
+    out = run_nlb(tmp_path, until=FIRST_CHANGES[-1], **{**acme, "lb_acme_directory": "https://acme.example.test/dir"})
+    assert FIRST_CHANGES[-1] in out.stdout, out.stdout[-3000:]
 
 
 @pytest.mark.parametrize("overrides, message", bad_inputs("nlb"))

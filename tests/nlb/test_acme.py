@@ -1,0 +1,124 @@
+"""Certificates by ACME (roles/lb_acme): every balancer serves the same
+certificate from the ACME directory for each name, which the client
+verifies; the DNS-01 key may write the challenge TXT records and nothing
+else; the renewal's timer runs on every balancer; a peer's key can do no
+more than hand a certificate over.
+
+Runs where the balancers declare lb_acme_certificates (the lab: pebble on
+the client's host, DNS-01 through the round-robin zone).
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shlex
+
+import pytest
+
+from lab import dig, hosts
+
+ACME = "/usr/local/sbin/webfarm-acme"
+
+
+@pytest.fixture(scope="module")
+def acme(farm) -> list[dict]:
+    certificates = farm.balancers[0].var("lb_acme_certificates") or []
+    if not certificates:
+        pytest.skip("the balancers have no ACME certificate (lb_acme_certificates)")
+    return certificates
+
+
+def status(balancer) -> dict:
+    """webfarm-acme status on a balancer: each certificate, live and last run."""
+    out = hosts.run(balancer, "runuser", "-u", "webfarm-acme", "--", ACME, "status")
+    return json.loads(out.stdout)
+
+
+def served(client, address: str, name: str, port: int = 443) -> tuple[int, str]:
+    """openssl's check, from the client, of what address serves for name:
+    the chain against the client's trusted roots, and the name."""
+    cmd = (f"openssl s_client -connect {address}:{port} -servername {shlex.quote(name)} "
+           f"-verify_hostname {shlex.quote(name)} -verify_return_error -showcerts </dev/null 2>&1")
+    out = hosts.run(client.inv, "sh", "-c", cmd, check=False, timeout=30)
+    return out.returncode, out.stdout
+
+
+def chain_of(text: str) -> list[str]:
+    """The chain's lines as s_client prints them (depth, subject, issuer)."""
+    start = text.find("Certificate chain")
+    return [line.rstrip() for line in text[start:].splitlines()[1:]
+            if re.match(r"^\s*(\d+ s:|i:|a:|v:)", line)] if start >= 0 else []
+
+
+def test_every_balancer_serves_one_acme_certificate_the_client_verifies(farm, client, acme):
+    for cert in acme:
+        names = [d for d in cert["domains"] if not d.startswith("*.")]
+        prints = {}
+        for balancer in farm.balancers:
+            live = status(balancer)["certificates"][cert["name"]]["live"]
+            assert live and not live["placeholder"], f"{balancer.name}: {cert['name']} is {live}"
+            prints[balancer.name] = live["fingerprint"]
+            for name in names:
+                for address in [balancer.address, *farm.vips]:
+                    code, out = served(client, address, name)
+                    assert code == 0 and "Verification: OK" in out, f"{name} at {address}:\n{out[-1500:]}"
+        assert len(set(prints.values())) == 1, f"{cert['name']}: the balancers serve different certificates {prints}"
+        print(f"\n{cert['name']} ({', '.join(cert['domains'])}), seen from the client at {farm.vips[0]}:443 "
+              f"(sha256 {prints[farm.balancers[0].name][:16]}... on every balancer):")
+        print("\n".join(chain_of(served(client, farm.vips[0], names[0])[1])))
+
+
+def test_a_name_not_on_the_certificate_is_refused(farm, client, acme):
+    # The check can fail: the client refuses a name the certificate is not for.
+    code, out = served(client, farm.vips[0], "elsewhere.invalid")
+    assert code != 0, out
+
+
+def test_the_dns_01_key_may_write_challenge_txt_records_and_nothing_else(farm, client, acme, inventory):
+    primary = inventory.hosts("rr_dns")[0]
+    zone = str(primary.var("dns_server_zone")).rstrip(".")
+    secret = hosts.run(farm.balancers[0], "cat", "/etc/webfarm/acme/dns.secret").stdout.strip()
+    key = f"hmac-sha256:{farm.balancers[0].var('lb_acme_dns_key_name') or 'webfarm-acme'}:{secret}"
+    first = next(d for d in acme[0]["domains"] if not d.startswith("*."))
+    challenge = f"_acme-challenge.{first}"
+    token = secrets.token_hex(8)
+
+    def update(line: str) -> str:
+        # check-names off: an A record at an underscore name is the server's to refuse.
+        return dig.nsupdate(client.inv, f"check-names no\nserver {primary.address}\nzone {zone}\nupdate {line}\nsend\n", key)
+
+    said = update(f"add {challenge} 5 TXT {token}")
+    try:
+        assert "REFUSED" not in said and "NOTAUTH" not in said, said
+        assert f'"{token}"' in dig.dig(client.inv, primary.address, challenge, "TXT")
+    finally:
+        update(f"delete {challenge} TXT {token}")
+    for line in (f"add {first} 5 TXT {token}", f"add {challenge} 5 A 10.213.0.99", f"add intruder.{zone} 5 TXT {token}"):
+        said = update(line)
+        assert "REFUSED" in said, f"update {line}: {said}"
+
+
+def test_the_renewal_timer_runs_on_every_balancer_and_the_last_run_succeeded(farm, acme):
+    for balancer in farm.balancers:
+        out = hosts.run(balancer, "systemctl", "show", "-p", "ActiveState,NextElapseUSecRealtime", "webfarm-acme-renew.timer")
+        state = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+        assert state["ActiveState"] == "active" and state["NextElapseUSecRealtime"], f"{balancer.name}: {state}"
+    last = status(farm.balancers[0])["certificates"]
+    for cert in acme:
+        assert last[cert["name"]]["last"]["ok"], f"{cert['name']}: {last[cert['name']]['last']}"
+
+
+def test_a_peers_key_can_only_hand_certificates_over(farm, acme):
+    if len(farm.balancers) < 2:
+        pytest.skip("one balancer: no hand-over")
+    a, b = farm.balancers[:2]
+    out = hosts.run(a, "runuser", "-u", "webfarm-acme", "--", "ssh", "-i", "/var/lib/webfarm-acme/.ssh/id_ed25519",
+                    "-o", "UserKnownHostsFile=/var/lib/webfarm-acme/.ssh/known_hosts", "-o", "BatchMode=yes",
+                    f"webfarm-acme@{b.address}", "cat", "/etc/shadow", check=False)
+    assert out.returncode != 0 and "refused" in out.stderr, out.stdout + out.stderr
+    # The same key may read the status: the refusal above is the forced command's.
+    out = hosts.run(a, "runuser", "-u", "webfarm-acme", "--", "ssh", "-i", "/var/lib/webfarm-acme/.ssh/id_ed25519",
+                    "-o", "UserKnownHostsFile=/var/lib/webfarm-acme/.ssh/known_hosts", "-o", "BatchMode=yes",
+                    f"webfarm-acme@{b.address}", "status")
+    assert json.loads(out.stdout)["host"] == b.name
