@@ -140,7 +140,10 @@ def test_paced_requests_leave_on_time_while_others_hang(server):
     recs = loadgen.run(targets, count=20, duration=10, timeout=0.5, workers=12, pace=0.05)
     sent = [r["t0"] - recs[0]["t0"] for r in recs]
     assert [r["outcome"] for r in recs[:4]] == ["timeout", "ok", "ok", "ok"]
-    assert all(abs(t - i * 0.05) < 0.04 for i, t in enumerate(sent)), sent
+    # Each leaves near its slot: well within the 0.5 s a closed loop would
+    # hold it behind the hung request (below), with room for a busy machine
+    # (make test runs this beside two Molecule scenarios; 0.04 s was missed).
+    assert all(abs(t - i * 0.05) < 0.2 for i, t in enumerate(sent)), sent
 
 
 def test_closed_loop_workers_wait_for_a_hung_request(server):
