@@ -85,8 +85,19 @@ def _nlb(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any]
                 raise _fail(f"lb_keepalived_vips: address6 {vip['address6']!r} is not an IPv6 address") from None
     sites = _var(first, d, "lb_haproxy_sites") or [{}]
     port = sites[0].get("bind_port", 80) if isinstance(sites[0], Mapping) else 80
-    return {"balancers": balancers, "vips": vips, "port": int(port),
-            "balancer_path": str(_var(first, d, "lb_haproxy_balancer_path") or "")}
+    out = {"balancers": balancers, "vips": vips, "port": int(port),
+           "balancer_path": str(_var(first, d, "lb_haproxy_balancer_path") or "")}
+    # HTTPS: the certificate each VIP serves on the first site's HTTPS port,
+    # for the first ACME certificate's first plain name (none asked: the
+    # inventory's first certificate); and each balancer's ACME renewal.
+    acme = [c for c in first.get("lb_acme_certificates") or [] if isinstance(c, Mapping)]
+    if acme or _var(first, d, "lb_haproxy_tls_certificates"):
+        site = sites[0] if isinstance(sites[0], Mapping) else {}
+        names = [str(n) for c in acme[:1] for n in c.get("domains") or [] if not str(n).startswith("*.")]
+        out["tls"] = {"port": int(site.get("tls_port") or (443 if int(port) == 80 else 0) or 443),
+                      "name": names[0] if names else ""}
+    out["acme"] = bool(acme)
+    return out
 
 
 def _rr_dns(names: Sequence[str], hostvars: Mapping[str, Any], d: Mapping[str, Any],

@@ -1,8 +1,11 @@
 """The balancers' rows in the lab's status table: the VIPs each holds, and
-HAProxy's view of each backend server (from its runtime API)."""
+HAProxy's view of each backend server (from its runtime API); under the
+table, the sites through each VIP and each ACME certificate's state."""
 from __future__ import annotations
 
-from lab import haproxy
+import json
+
+from lab import haproxy, hosts
 from lab.inventory import Host, Inventory
 from lab.status import Role
 from lab.vip import addresses, declared, declared6, site_url
@@ -39,4 +42,33 @@ def notes(inv: Inventory) -> list[str]:
         holder = " ".join(n for n, a in held.items() if address in a) or "nobody"
         sites = " ".join(site_url(first, s, address) for s in first.var("lb_haproxy_sites"))
         lines.append(f"VIP {address} (on {holder}): {sites}")
+    return lines + acme_notes(inv)
+
+
+def acme_notes(inv: Inventory) -> list[str]:
+    """Each ACME certificate (lb_acme): its issuer, the days it has left and
+    whether every balancer serves it, and how the last renewal went."""
+    balancers = inv.hosts("nlb")
+    if not balancers or not balancers[0].var("lb_acme_certificates"):
+        return []
+    seen = {}
+    for b in balancers:
+        out = hosts.run(b, "runuser", "-u", "webfarm-acme", "--", "/usr/local/sbin/webfarm-acme", "status", check=False)
+        try:
+            seen[b.name] = json.loads(out.stdout)["certificates"]
+        except (ValueError, KeyError):
+            seen[b.name] = {}
+    lines = []
+    for cert in balancers[0].var("lb_acme_certificates"):
+        name = cert["name"]
+        lives = {b: (c.get(name) or {}).get("live") or {} for b, c in seen.items()}
+        first = lives[balancers[0].name]
+        same = len({v.get("fingerprint") for v in lives.values()}) == 1 and first.get("fingerprint")
+        last = (seen[balancers[0].name].get(name) or {}).get("last") or {}
+        state = "ok" if last.get("ok") else f"FAILED: {last.get('error')}" if last else "none yet"
+        lines.append(f"Certificate {name} ({', '.join(cert['domains'])}): "
+                     + (f"{first.get('issuer', '?').removeprefix('CN=')}, {first.get('seconds_left', 0) / 86400:.1f} days left, "
+                        if first.get("fingerprint") else "none live, ")
+                     + ("the same on every balancer" if same else "NOT the same on every balancer")
+                     + f"; last renewal {state}")
     return lines

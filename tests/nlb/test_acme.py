@@ -16,7 +16,7 @@ import shlex
 
 import pytest
 
-from lab import dig, hosts
+from lab import dig, hosts, monitor
 
 ACME = "/usr/local/sbin/webfarm-acme"
 
@@ -122,3 +122,24 @@ def test_a_peers_key_can_only_hand_certificates_over(farm, acme):
                     "-o", "UserKnownHostsFile=/var/lib/webfarm-acme/.ssh/known_hosts", "-o", "BatchMode=yes",
                     f"webfarm-acme@{b.address}", "status")
     assert json.loads(out.stdout)["host"] == b.name
+
+
+def test_the_monitor_shows_each_vips_certificate_and_each_balancers_renewal(farm, acme, inventory):
+    mon = monitor.of(inventory)
+    if mon is None:
+        pytest.skip("no farm monitor (monitor group)")
+    live = status(farm.balancers[0])["certificates"][acme[0]["name"]]["live"]
+    issuer = live["issuer"].removeprefix("CN=")
+    for address in [*farm.vips, *filter(None, farm.vips6)]:
+        row = monitor.wait_row(mon, f"nlb/certificate/{address}", "up", issuer, timeout=15)
+        assert "days left" in row["detail"] and row["value"] == live["fingerprint"][:16], row
+    for balancer in farm.balancers:
+        row = monitor.wait_row(mon, f"nlb/acme/{balancer.name}", "up", "", timeout=15)
+        assert ("renews" if balancer == farm.balancers[0] else "stands by") in row["detail"], row
+    # The monitor's key reads the state and nothing else: asked for the DNS
+    # key's secret, the balancer answers with the state.
+    key = "/etc/webfarm/monitor/cluster-key"
+    out = hosts.run(mon, "ssh", "-i", key, "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=/etc/webfarm/monitor/known_hosts",
+                    f"{mon.var('farm_monitor_ssh_user') or 'webfarm-monitor'}@{farm.balancers[0].address}",
+                    "cat", "/etc/webfarm/acme/dns.secret", check=False)
+    assert json.loads(out.stdout)["host"] == farm.balancers[0].name, out.stdout[:300] + out.stderr

@@ -15,7 +15,7 @@ import time
 import pytest
 from test_acme import ACME, served, status
 
-from lab import drill_report, hosts
+from lab import drill_report, hosts, monitor
 from lab.drill import Load
 from lab.report import summarize, summary_table
 
@@ -78,7 +78,8 @@ def test_a_forced_renewal_under_load_through_both_vips_costs_no_request(client, 
     assert not lost, f"{len(lost)} of {summary.total} requests failed across the renewal: {lost[:10]}"
 
 
-def test_with_the_ca_down_the_renewal_fails_and_the_old_certificate_keeps_serving(client, farm, acme, drill_record):
+def test_with_the_ca_down_the_renewal_fails_and_the_old_certificate_keeps_serving(client, farm, acme, drill_record,
+                                                                                    inventory):
     cert, ca = acme
     if ca is None:
         pytest.skip("no lab ACME CA (lab_acme_ca) to take down")
@@ -101,6 +102,12 @@ def test_with_the_ca_down_the_renewal_fails_and_the_old_certificate_keeps_servin
     for address in farm.vips:
         code, text = served(client, address, name)
         assert code == 0 and "Verification: OK" in text, f"{address}: {text[-800:]}"
-    # Once the CA is back, the next run succeeds (and the monitor's view clears).
+    mon = monitor.of(inventory)
+    if mon is not None:
+        row = monitor.wait_row(mon, f"nlb/acme/{farm.balancers[0].name}", "degraded", "ACME order failed", timeout=15)
+        print(f"the monitor: {row['name']}: {row['state']}: {row['detail']}")
+    # Once the CA is back, the next run succeeds, and the monitor says so.
     out, _ = renew(farm.balancers[0])
     assert out.returncode == 0 and status(farm.balancers[0])["certificates"][cert["name"]]["last"]["ok"], out.stderr
+    if mon is not None:
+        monitor.wait_row(mon, f"nlb/acme/{farm.balancers[0].name}", "up", "ok", timeout=15)

@@ -147,6 +147,59 @@ def test_the_placeholder_is_replaced_at_the_first_run(config):
     assert acme.renewal_reason(live, ["www.webfarm.test"], None, 86400) == "the live certificate is the placeholder"
 
 
+@pytest.mark.parametrize("case", ["placeholder", "untrusted", "missing"])
+def test_a_standby_leaves_a_bad_certificate_to_the_leader(trust, case, config):
+    # Both renewing at once would each stage on the other under its own lock.
+    if case == "placeholder":
+        acme.placeholder(config)
+        live = (Path(config["cert_dir"]) / "www.pem").read_bytes()
+    else:
+        live = None if case == "missing" else chain()[0]
+    roots = trust(chain()[1])
+    assert acme.renewal_reason(live, ["www.webfarm.test"], roots, 3600, leader=False) is None
+    assert acme.renewal_reason(live, ["www.webfarm.test"], roots, 3600, leader=True) is not None
+
+
+def test_a_standby_renews_on_time_only_at_its_own_margin(trust):
+    bundle, root, _ = chain(not_after=NOW + 10 * DAY)
+    assert acme.renewal_reason(bundle, ["www.webfarm.test"], trust(root), 9 * 86400, NOW, leader=False) is None
+    reason = acme.renewal_reason(bundle, ["www.webfarm.test"], trust(root), 15 * 86400, NOW, leader=False)
+    assert reason == f"{10 * 86400} s left, within this standby's renewal margin of {15 * 86400} s"
+
+
+def test_a_standby_with_nothing_to_renew_hands_nothing_over(config, monkeypatch):
+    config.update({"leader": False, "peers": [{"name": "lb1", "address": "10.0.0.1"}]})
+    bundle, _, _ = chain()
+    (Path(config["cert_dir"]) / "www.pem").write_bytes(bundle)
+    calls = []
+    monkeypatch.setattr(acme, "peer_run", lambda *a, **k: calls.append(a) or "{}")
+    results = acme.renew(config)
+    assert results["www"]["ok"] and not results["www"]["renewed"] and results["www"]["deployed"] == []
+    assert calls == []
+
+
+def test_an_older_certificate_never_replaces_a_newer_one(config, monkeypatch):
+    config["peers"] = [{"name": "lb2", "address": "10.0.0.2"}]
+    older, _, fingerprint = chain(not_after=NOW + 30 * DAY)
+    (Path(config["cert_dir"]) / "www.pem").write_bytes(older)
+    newer = (NOW + 60 * DAY).isoformat()
+    calls = []
+
+    def peer(config, p, command, data=None):
+        calls.append(command.split()[0])
+        return json.dumps({"certificates": {"www": {"live": {"fingerprint": "e" * 64, "not_after": newer,
+                                                             "placeholder": False}}}})
+    monkeypatch.setattr(acme, "peer_run", peer)
+    assert acme.deploy(config, "www", older, fingerprint) == ([], [])
+    assert calls == ["status", "clean"]
+
+
+def test_a_busy_balancer_says_so_instead_of_waiting(config):
+    with acme.lock(config), pytest.raises(acme.AcmeError, match="busy: another renewal or hand-over"):
+        with acme.lock(config, timeout=0.3):
+            pass
+
+
 def test_the_leader_renews_at_the_margin_the_others_at_half(config):
     assert acme.margin_for(config) == 30 * 86400
     assert acme.margin_for({**config, "leader": False}) == 15 * 86400

@@ -47,6 +47,18 @@ def test_the_vips_ipv6_addresses_are_watched_after_the_ipv4_ones():
             {"address": "10.213.0.200", "address6": "nope"}]}}, [], [], DEFAULTS)
 
 
+def test_https_vips_show_their_certificate_and_acme_balancers_their_renewal():
+    t = webfarm_monitor_targets(GROUPS, HOSTVARS, [], [], DEFAULTS)
+    assert "tls" not in t["nlb"] and t["nlb"]["acme"] is False
+    static = {**HOSTVARS["lb1"], "lb_haproxy_tls_certificates": [{"name": "www"}]}
+    t = webfarm_monitor_targets(GROUPS, {**HOSTVARS, "lb1": static}, [], [], DEFAULTS)
+    assert t["nlb"]["tls"] == {"port": 443, "name": ""} and t["nlb"]["acme"] is False
+    acme = {**HOSTVARS["lb1"], "lb_acme_certificates": [{"name": "lb", "domains": ["*.lb.webfarm.test", "lb.webfarm.test"]}],
+            "lb_haproxy_sites": [{"name": "www", "bind_port": 8080, "tls_port": 8443}]}
+    t = webfarm_monitor_targets(GROUPS, {**HOSTVARS, "lb1": acme}, [], [], DEFAULTS)
+    assert t["nlb"]["tls"] == {"port": 8443, "name": "lb.webfarm.test"} and t["nlb"]["acme"] is True
+
+
 def test_the_content_master_is_watched_with_the_web_farm():
     groups = {**GROUPS, "content_sync": ["content1"]}
     hostvars = {**HOSTVARS, "content1": {"webfarm_address": "10.213.0.51"}}

@@ -16,7 +16,17 @@ from wsgi import wsgi_call
 from roles.farm_monitor.files.webfarm_monitor.config import ConfigError, check_config, load_config, main
 from roles.farm_monitor.files.webfarm_monitor.farm import Farm
 from roles.farm_monitor.files.webfarm_monitor.probes.active_passive import cluster, merge_views, parse_crm_mon
-from roles.farm_monitor.files.webfarm_monitor.probes.nlb import backend_view, balancer, parse_stats_csv, server_state
+from roles.farm_monitor.files.webfarm_monitor.probes.nlb import (
+    acme,
+    acme_reading,
+    backend_view,
+    balancer,
+    certificate,
+    certificate_facts,
+    certificate_reading,
+    parse_stats_csv,
+    server_state,
+)
 from roles.farm_monitor.files.webfarm_monitor.probes.rr_dns import dns_server
 from roles.farm_monitor.files.webfarm_monitor.probes.session_store import store_reading
 from roles.farm_monitor.files.webfarm_monitor.probes.web_farm import content_push, content_reading, web_node
@@ -250,6 +260,9 @@ def test_the_page_and_the_json_answer():
     assert call(app, "/nope")[0].startswith("404")
 
 
+SSH_NEEDED = "ssh.user: the cluster.s status, the content push and the ACME renewal are read over SSH"
+
+
 @pytest.mark.parametrize("change, message", [
     ({"interval": 0.4}, "interval 0.4: must be 0.5 seconds or more"),
     ({"interval": True}, "interval True"),
@@ -257,9 +270,10 @@ def test_the_page_and_the_json_answer():
     ({"history": 2.5}, "history 2.5: must be a positive integer"),
     ({"timeout": 0}, "timeout 0"),
     ({"targets": {"cdn": {}}}, "targets: unknown topology cdn"),
-    ({"targets": {"active_passive": {"nodes": []}}}, "ssh.user: the cluster.s status and the content push are read over SSH"),
-    ({"targets": {"web_farm": {"nodes": [], "content": [{"name": "content1", "address": "10.0.0.5"}]}}},
-     "ssh.user: the cluster.s status and the content push are read over SSH"),
+    ({"targets": {"active_passive": {"nodes": []}}}, SSH_NEEDED),
+    ({"targets": {"web_farm": {"nodes": [], "content": [{"name": "content1", "address": "10.0.0.5"}]}}}, SSH_NEEDED),
+    ({"targets": {"nlb": {"balancers": [], "vips": [], "acme": True}}}, SSH_NEEDED),
+    ({"certificate_margin": -1}, "certificate_margin -1: must be 0 or more seconds"),
 ])
 def test_a_bad_configuration_is_refused_naming_the_value(tmp_path, change, message):
     path = tmp_path / "monitor.json"
@@ -357,3 +371,58 @@ def test_a_configuration_without_its_panels_is_refused():
         check_config({k: v for k, v in CFG.items() if k != "panels"})
     with pytest.raises(ConfigError, match="unknown topology web_farm"):
         check_config({**CFG, "panels": [p for p in PANELS if p["name"] != "web_farm"]})
+
+
+# ---- certificates and the ACME renewal ----------------------------------------
+
+def _der(issuer_cn: str, days: float) -> bytes:
+    import datetime as dt
+
+    import certs
+    from cryptography.hazmat.primitives import serialization
+    now = dt.datetime.now(dt.UTC)
+    key = certs.key()
+    ca_key = certs.key()
+    ca = certs.issue(ca_key, issuer_cn, ca=True, not_before=now - dt.timedelta(days=1), not_after=now + dt.timedelta(days=99))
+    leaf = certs.issue(key, "lb.webfarm.test", ["lb.webfarm.test"], issuer=(ca, ca_key),
+                       not_before=now - dt.timedelta(days=1), not_after=now + dt.timedelta(days=days))
+    return leaf.public_bytes(serialization.Encoding.DER)
+
+
+@pytest.mark.parametrize(("issuer", "days", "state", "says"), [
+    ("Pebble Intermediate CA 1", 30, "up", "lb.webfarm.test: Pebble Intermediate CA 1, 30.0 days left"),
+    ("Pebble Intermediate CA 1", 10, "degraded", "10.0 days left (until"),
+    ("Pebble Intermediate CA 1", -1, "down", "EXPIRED"),
+    ("webfarm placeholder (ACME pending)", 2, "degraded", "the self-signed stand-in"),
+])
+def test_a_vips_certificate_row_says_issuer_and_days_left_and_turns_within_the_margin(issuer, days, state, says):
+    import datetime as dt
+    facts = certificate_facts(_der(issuer, days))
+    r = certificate_reading("10.213.0.200", "lb.webfarm.test", facts, 14 * 86400, dt.datetime.now(dt.UTC))
+    assert (r.key, r.kind, r.state) == ("nlb/certificate/10.213.0.200", "certificate", state), r
+    assert says in r.detail, r.detail
+    if state == "degraded" and days == 10:
+        assert "within the monitor's margin of 14 days" in r.detail
+
+
+def test_a_vip_without_https_is_down_saying_so():
+    r = certificate("127.0.0.1", closed_port(), "lb.webfarm.test", 86400, 0.3)
+    assert r.state == "down" and "no certificate" in r.detail, r
+
+
+def test_the_acme_row_is_degraded_with_the_reason_when_the_last_renewal_failed():
+    ok = {"ok": True, "renewed": False, "at": "2026-12-07T10:00:00+00:00"}
+    failed = {"ok": False, "error": "the ACME order failed: connection refused", "at": "2026-12-07T10:15:00+00:00"}
+    r = acme_reading("lb1", {"leader": True, "certificates": {"lb": {"last": ok}}})
+    assert (r.state, r.detail) == ("up", "renews; last run 2026-12-07 10:00:00 UTC: ok")
+    r = acme_reading("lb2", {"leader": False, "certificates": {"lb": {"last": failed}}})
+    assert r.state == "degraded" and r.value == "failed"
+    assert r.detail == ("stands by; the last renewal FAILED, the live certificate keeps serving: "
+                        "lb: the ACME order failed: connection refused")
+    assert acme_reading("lb1", {"leader": True, "certificates": {"lb": {"last": None}}}).detail == "renews; no run here yet"
+
+
+def test_a_balancer_nobody_can_ask_about_its_renewal_is_unknown_not_up(tmp_path):
+    ssh = {"user": "nobody", "key": str(tmp_path / "no-key"), "known_hosts": str(tmp_path / "kh"), "control_dir": str(tmp_path)}
+    r = acme({"name": "lb1", "address": "127.0.0.1"}, ssh, 0.5)
+    assert r.state == "unknown" and "state unreadable" in r.detail, r

@@ -8,7 +8,7 @@ from typing import Any
 
 from .farm import Farm
 from .probes.active_passive import cluster
-from .probes.nlb import balancer, vip
+from .probes.nlb import acme, balancer, certificate, vip
 from .probes.rr_dns import dns_server
 from .probes.session_store import store
 from .probes.web_farm import content_push, web_node
@@ -33,6 +33,14 @@ def collectors(cfg: dict[str, Any]) -> list[Callable[[], list[Reading]]]:
         if nlb.get("balancer_path"):
             for address in nlb["vips"]:
                 jobs.append(lambda a=address: [vip(a, nlb["port"], nlb["balancer_path"], t)])
+        tls = nlb.get("tls") or {}
+        if tls:
+            margin = float(cfg.get("certificate_margin", 14 * 86400))
+            for address in nlb["vips"]:
+                jobs.append(lambda a=address: [certificate(a, int(tls["port"]), str(tls.get("name", "")), margin, t)])
+        if nlb.get("acme"):
+            for lb in nlb["balancers"]:
+                jobs.append(lambda lb=lb: [acme(lb, cfg["ssh"], t)])
     dns = targets.get("rr_dns")
     if dns:
         for server in dns["servers"]:
@@ -56,6 +64,8 @@ def expected_rows(cfg: dict[str, Any]) -> list[Reading]:
     for lb in nlb.get("balancers", []):
         rows += [row("balancer", lb["name"])] + [row("backend", lb["name"], s) for s in servers]
     rows += [row("vip", a) for a in nlb.get("vips", []) if nlb.get("balancer_path")]
+    rows += [row("certificate", a) for a in nlb.get("vips", []) if nlb.get("tls")]
+    rows += [row("acme", lb["name"]) for lb in nlb.get("balancers", []) if nlb.get("acme")]
     rows += [row("dns", d["name"]) for d in (t.get("rr_dns") or {}).get("servers", [])]
     rows += [row("cluster-node", n["name"]) for n in ap.get("nodes", [])] + [row("group", g) for g in ap.get("groups", [])]
     rows += [row("store", s["name"]) for s in (t.get("session_store") or {}).get("stores", [])]

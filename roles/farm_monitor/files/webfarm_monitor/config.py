@@ -45,11 +45,15 @@ def check_config(cfg: Any) -> dict[str, Any]:
             not isinstance(u, dict) or not u.get("user") or ":" in str(u["user"]) or not u.get("password")
             for u in users):
         raise ConfigError("page_users: must be a list of {user, password} (a user without ':')")
-    if "active_passive" in targets or (targets.get("web_farm") or {}).get("content"):
+    if "active_passive" in targets or (targets.get("web_farm") or {}).get("content") or (targets.get("nlb") or {}).get("acme"):
         ssh = cfg.get("ssh") or {}
         for key in ("user", "key", "known_hosts"):
             if not ssh.get(key):
-                raise ConfigError(f"ssh.{key}: the cluster's status and the content push are read over SSH and need it")
+                raise ConfigError(f"ssh.{key}: the cluster's status, the content push and the ACME renewal are read "
+                                  "over SSH and need it")
+    margin = cfg.get("certificate_margin", 0)
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
+        raise ConfigError(f"certificate_margin {margin!r}: must be 0 or more seconds")
     return cfg
 
 

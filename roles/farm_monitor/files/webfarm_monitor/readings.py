@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +20,7 @@ class Reading:
     key: str  # unique across the page, e.g. "web_farm/web1"
     topology: str
     name: str
-    kind: str  # node, balancer, backend, vip, dns, cluster-node, group, store
+    kind: str  # node, balancer, backend, vip, certificate, acme, dns, cluster-node, group, store
     state: str
     detail: str = ""
     value: str | None = None  # a change of value is an event (VIP holder, records, where a group runs)
@@ -36,6 +38,8 @@ ROWS = {
     "content": ("web_farm", "web_farm/content/{0}", "content push from {0}"),
     "balancer": ("nlb", "nlb/{0}", "{0}"),
     "vip": ("nlb", "nlb/vip/{0}", "VIP {0}"),
+    "certificate": ("nlb", "nlb/certificate/{0}", "certificate at {0}"),
+    "acme": ("nlb", "nlb/acme/{0}", "ACME renewal on {0}"),
     "backend": ("nlb", "nlb/{0}/{1}", "{1} via {0}"),
     "dns": ("rr_dns", "rr_dns/{0}", "{0}"),
     "cluster-node": ("active_passive", "active_passive/node/{0}", "{0}"),
@@ -91,3 +95,17 @@ def ssh_run(ssh: dict[str, Any], address: str, timeout: float) -> str:
     if out.returncode != 0:
         raise OSError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
     return out.stdout
+
+
+def ssh_reading(kind: str, name: str, ssh: dict[str, Any], address: str, timeout: float,
+                read: Callable[[str, dict[str, Any]], Reading]) -> Reading:
+    """The row of a host's state as its forced command prints it (a JSON
+    object, over ssh_run), made by read(name, state); unknown when there is
+    none to read."""
+    try:
+        state = json.loads(ssh_run(ssh, address, timeout))
+        if not isinstance(state, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as e:
+        return row(kind, name, detail=f"state unreadable: {e}"[:200])
+    return read(name, state)

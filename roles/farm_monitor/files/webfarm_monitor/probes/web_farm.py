@@ -1,10 +1,9 @@
 """The web farm's panel: each node's health and content version, the content push."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ..readings import Reading, http_get, row, ssh_run
+from ..readings import Reading, http_get, row, ssh_reading
 
 
 def web_node(node: dict[str, Any], timeout: float) -> Reading:
@@ -43,10 +42,4 @@ def content_reading(name: str, state: dict[str, Any]) -> Reading:
 
 
 def content_push(master: dict[str, Any], ssh: dict[str, Any], timeout: float) -> Reading:
-    try:
-        state = json.loads(ssh_run(ssh, master["address"], timeout))
-        if not isinstance(state, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, ValueError) as e:
-        return row("content", master["name"], detail=f"state unreadable: {e}"[:200])
-    return content_reading(master["name"], state)
+    return ssh_reading("content", master["name"], ssh, master["address"], timeout, content_reading)
