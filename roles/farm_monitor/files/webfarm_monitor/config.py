@@ -45,7 +45,11 @@ def check_config(cfg: Any) -> dict[str, Any]:
             not isinstance(u, dict) or not u.get("user") or ":" in str(u["user"]) or not u.get("password")
             for u in users):
         raise ConfigError("page_users: must be a list of {user, password} (a user without ':')")
-    if "active_passive" in targets or (targets.get("web_farm") or {}).get("content") or (targets.get("nlb") or {}).get("acme"):
+    # What the monitor reads over SSH, each with a key that may do that only.
+    over_ssh = ["active_passive" in targets,  # the cluster's status (crm_mon)
+                bool((targets.get("web_farm") or {}).get("content")),  # the content push's state
+                bool((targets.get("nlb") or {}).get("acme"))]  # the ACME renewal's last run
+    if any(over_ssh):
         ssh = cfg.get("ssh") or {}
         for key in ("user", "key", "known_hosts"):
             if not ssh.get(key):
