@@ -3,9 +3,7 @@ HAProxy's view of each backend server (from its runtime API); under the
 table, the sites through each VIP and each ACME certificate's state."""
 from __future__ import annotations
 
-import json
-
-from lab import haproxy, hosts
+from lab import acme, haproxy
 from lab.inventory import Host, Inventory
 from lab.status import Role
 from lab.vip import addresses, declared, declared6, site_url
@@ -51,13 +49,7 @@ def acme_notes(inv: Inventory) -> list[str]:
     balancers = inv.hosts("nlb")
     if not balancers or not balancers[0].var("lb_acme_certificates"):
         return []
-    seen = {}
-    for b in balancers:
-        out = hosts.run(b, "runuser", "-u", "webfarm-acme", "--", "/usr/local/sbin/webfarm-acme", "status", check=False)
-        try:
-            seen[b.name] = json.loads(out.stdout)["certificates"]
-        except (ValueError, KeyError):
-            seen[b.name] = {}
+    seen = {b.name: acme.status(b, check=False).get("certificates", {}) for b in balancers}
     lines = []
     for cert in balancers[0].var("lb_acme_certificates"):
         name = cert["name"]

@@ -17,8 +17,7 @@ import shlex
 import pytest
 
 from lab import dig, hosts, monitor
-
-ACME = "/usr/local/sbin/webfarm-acme"
+from lab.acme import status
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +27,6 @@ def acme(farm) -> list[dict]:
         pytest.skip("the balancers have no ACME certificate (lb_acme_certificates)")
     return certificates
 
-
-def status(balancer) -> dict:
-    """webfarm-acme status on a balancer: each certificate, live and last run."""
-    out = hosts.run(balancer, "runuser", "-u", "webfarm-acme", "--", ACME, "status")
-    return json.loads(out.stdout)
 
 
 def served(client, address: str, name: str, port: int = 443) -> tuple[int, str]:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from test_acme import ACME, served, status
+from test_acme import served
 
 from lab import drill_report, hosts, monitor
+from lab.acme import run as acme_run
+from lab.acme import status
 from lab.drill import Load
 from lab.report import summarize, summary_table
 
@@ -37,7 +39,7 @@ def fingerprints(farm, name: str) -> dict[str, str]:
 
 def renew(balancer, *args: str):
     t0 = time.time()
-    out = hosts.run(balancer, "runuser", "-u", "webfarm-acme", "--", ACME, "renew", *args, check=False, timeout=300)
+    out = acme_run(balancer, "renew", *args, check=False, timeout=300)
     return out, time.time() - t0
 
 
