@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from lab.report import Result, table
+from lab.report import Result, service_gap, table
 
 # The targets of MISSION.md's table, in its words. A target is either "N
 # failed" (at most N failed requests) or "[what ]<= S s" (a figure in seconds:
@@ -232,21 +232,11 @@ def drill_name(nodeid: str) -> str:
 
 
 def longest_gap(results: Iterable[Result]) -> float:
-    """The longest time clients went without an answer: for each run of
-    failed requests (in the order they were sent), from the first one's start
-    to the start of the next request that succeeded (the run's last end if
-    none did); 0.0 when none failed. Failures scattered over a long run (a
-    rolling update) count as the short gaps they are, not as one window."""
-    longest, start, last_end = 0.0, None, 0.0
-    for r in sorted(results, key=lambda r: r.t0):
-        if not r.ok:
-            start = r.t0 if start is None else start
-            last_end = max(last_end, r.t1)
-        elif start is not None:
-            longest, start = max(longest, r.t0 - start), None
-    if start is not None:
-        longest = max(longest, last_end - start)
-    return longest
+    """The longest time clients went without an answer (report.service_gap
+    over the whole run); 0.0 when none failed. Failures scattered over a long
+    run (a rolling update) count as the short gaps they are, not as one
+    window."""
+    return service_gap(list(results))[1]
 
 
 def _seconds(value: float | None) -> str:

@@ -82,17 +82,26 @@ def outage_window(results: Sequence[Result]) -> Window | None:
     return Window(start, end, min(later_ok) if later_ok else None)
 
 
-def service_gap(results: Sequence[Result], since: float, until: float) -> tuple[int, float]:
-    """Failed requests sent in [since, until), and the gap clients saw: from
-    the first of them being sent to the first request, sent after the last
-    of them, that succeeded (0.0 when none failed). Unlike the outage
-    window, it does not stretch by the client's timeout."""
-    failed = [r for r in results if not r.ok and since <= r.t0 < until]
-    if not failed:
-        return 0, 0.0
-    last = max(r.t0 for r in failed)
-    resumed = min((r.t0 for r in results if r.ok and r.t0 > last), default=max(r.t1 for r in failed))
-    return len(failed), resumed - min(r.t0 for r in failed)
+def service_gap(results: Sequence[Result], since: float = float("-inf"),
+                until: float = float("inf")) -> tuple[int, float]:
+    """Failed requests sent in [since, until), and the longest time clients
+    went without an answer among them: for each run of those failures (in
+    the order sent), from the first one being sent to the first request sent
+    after it that succeeded (the run's last end if none did); (0, 0.0) when
+    none failed. Unlike the outage window, it does not stretch by the
+    client's timeout, and one request slow on a busy host seconds before an
+    event is its own short gap, not the start of a long one."""
+    failed, longest, start, last_end = 0, 0.0, None, 0.0
+    for r in sorted(results, key=lambda r: r.t0):
+        if not r.ok and since <= r.t0 < until:
+            failed += 1
+            start = r.t0 if start is None else start
+            last_end = max(last_end, r.t1)
+        elif r.ok and start is not None:
+            longest, start = max(longest, r.t0 - start), None
+    if start is not None:
+        longest = max(longest, last_end - start)
+    return failed, longest
 
 
 def summarize(results: Iterable[Result]) -> Summary:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.report import Result, outage_window, summarize, summary_table, table
+from lab.report import Result, outage_window, service_gap, summarize, summary_table, table
 
 A, B = "http://10.213.0.11/", "http://10.213.0.12/"
 
@@ -84,3 +84,18 @@ def test_spread_and_ratio_print_what_the_benchmarks_compare():
     assert ratio([0.0], [0.0]) == "1.00"
     assert ratio([0.3], [0.0]) == "inf"
     assert ratio([], [1.0]) == "-"
+
+
+def test_the_service_gap_is_the_longest_run_of_failures_sent_in_the_window():
+    # One request timed out on a busy host 4 s before the VIP moved back,
+    # then a burst of resets at the move: clients went 0.3 s without an
+    # answer, not 4.3 s (the CI run that failed the nlb crash drill).
+    results = [res(0, A, 0.0), res(1, A, 0.5, "timeout", 0.3), res(2, A, 0.6), res(3, A, 4.5, "reset"),
+               res(4, A, 4.6, "timeout", 0.25), res(5, A, 4.8), res(6, A, 6.0, "timeout", 0.3)]
+    assert service_gap(results, 0.0, 5.0) == (3, pytest.approx(0.3))
+    # Only the failures sent in the window count; a run still failing at the
+    # window's end closes at the first success sent after it.
+    assert service_gap(results, 4.0, 4.55) == (1, pytest.approx(0.3))
+    assert service_gap(results, 5.0, 7.0) == (1, pytest.approx(0.3))
+    assert service_gap(results, 1.0, 4.0) == (0, 0.0)
+    assert service_gap(results) == (4, pytest.approx(0.3))
