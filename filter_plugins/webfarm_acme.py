@@ -42,12 +42,14 @@ def webfarm_acme_challenge_names(domains: Sequence[Any], zone: str,
         {{ ['www.webfarm.test', '*.webfarm.test'] | webfarm_acme_challenge_names('webfarm.test') }}
         ->  ['_acme-challenge.www', '_acme-challenge']
     """
+    if isinstance(domains, (str, bytes)):
+        raise AnsibleFilterError(f"{var} must be a list of names, got {domains!r}")
+    if not domains:
+        return []
     zone = str(zone or "").rstrip(".").lower()
     problem = webfarm_dns_name_problem(zone) if zone else "is empty"
     if problem:
         raise AnsibleFilterError(f"{var}: DNS-01 needs the zone its name server serves; the zone {zone!r} {problem}")
-    if isinstance(domains, (str, bytes)):
-        raise AnsibleFilterError(f"{var} must be a list of names, got {domains!r}")
     names: list[str] = []
     for domain in domains:
         name = str(domain).rstrip(".").lower()

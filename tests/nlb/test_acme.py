@@ -5,7 +5,8 @@ else; the renewal's timer runs on every balancer; a peer's key can do no
 more than hand a certificate over.
 
 Runs where the balancers declare lb_acme_certificates (the lab: pebble on
-the client's host, DNS-01 through the round-robin zone).
+the client's host, DNS-01 through the round-robin zone, and one certificate
+by HTTP-01 through the VIPs).
 """
 from __future__ import annotations
 
@@ -91,6 +92,41 @@ def test_the_dns_01_key_may_write_challenge_txt_records_and_nothing_else(farm, c
     for line in (f"add {first} 5 TXT {token}", f"add {challenge} 5 A 10.213.0.99", f"add intruder.{zone} 5 TXT {token}"):
         said = update(line)
         assert "REFUSED" in said, f"update {line}: {said}"
+
+
+def test_http_01_reaches_whichever_balancer_answers_it_through_every_vip(farm, client, acme):
+    """The CA's look at an HTTP-01 token, on port 80 of a VIP, goes to the
+    balancer whose renewal listens (here a stand-in on the second balancer,
+    behind the first one's VIP too); nothing else leaves the HTTPS redirect."""
+    default = farm.balancers[0].var("lb_acme_challenge") or "dns-01"
+    http01 = [c for c in acme if (c.get("challenge") or default) == "http-01"]
+    if not http01 or len(farm.balancers) < 2:
+        pytest.skip("no certificate by HTTP-01 on two balancers")
+    name, other = http01[0]["domains"][0], farm.balancers[1]
+    port = int(other.var("lb_acme_http_port") or 8402)
+    token = secrets.token_urlsafe(16)
+
+    def get(vip: str, path: str) -> tuple[str, str]:
+        out = hosts.run(client.inv, "curl", "-sS", "-m", "5", "-H", f"Host: {name}", "-w", "\n%{http_code}",
+                        f"http://{vip}{path}", check=False)
+        body, _, code = out.stdout.rpartition("\n")
+        return code, body.strip()
+
+    challenge = f"/.well-known/acme-challenge/{token}"
+    # No renewal running: HAProxy says no server answers; no redirect.
+    assert get(farm.vips[0], challenge)[0] == "503"
+    root = f"/tmp/webfarm-http01-{token}"
+    hosts.run(other, "sh", "-c", f"mkdir -p {root}/.well-known/acme-challenge && echo {token} > {root}{challenge} "
+                                 f"&& cd {root} && (timeout 30 python3 -m http.server --bind {other.address} {port} "
+                                 f">/dev/null 2>&1 &)")
+    try:
+        hosts.run(other, "sh", "-c", f"for i in $(seq 50); do curl -sf http://{other.address}:{port}{challenge} && exit 0; "
+                                     "sleep 0.1; done; exit 1")
+        for vip in farm.vips:
+            assert get(vip, challenge) == ("200", token), f"{challenge} through {vip}"
+    finally:
+        hosts.run(other, "sh", "-c", f"pkill -f 'http.server --bind {other.address} {port}'; rm -rf {root}", check=False)
+    assert get(farm.vips[0], "/")[0] == "301"
 
 
 def test_the_renewal_timer_runs_on_every_balancer_and_the_last_run_succeeded(farm, acme):

@@ -350,9 +350,21 @@ def test_lego_is_asked_for_every_domain_by_dns_01_through_this_scripts_hook(conf
     # The hook waits for every name server; lego's own check (by the
     # servers' names, through the host's resolver) is off.
     assert argv[argv.index("--dns") + 1] == "exec" and "--dns.disable-cp" in argv
-    env = acme.lego_env(config)
+    env = acme.lego_env(config, cert)
     assert env["EXEC_PATH"] == "/usr/local/sbin/webfarm-acme"
     assert env["WEBFARM_ACME_CONFIG"] == "/etc/webfarm/acme/config.json"
+
+
+@pytest.mark.parametrize("address, listen", [("10.213.0.31", "10.213.0.31:8402"), ("fd00:213::31", "[fd00:213::31]:8402")])
+def test_a_certificate_may_ask_for_http_01_on_this_balancers_own_address(config, address, listen):
+    config.update({"directory": "https://10.213.0.100:14000/dir", "email": "hostmaster@webfarm.test",
+                   "key_type": "ec256", "challenge": "dns-01", "http": {"address": address, "port": 8402}})
+    cert = {"name": "shop", "domains": ["shop.example.com"], "challenge": "http-01"}
+    argv = acme.lego_argv(config, cert, "/tmp/x")
+    assert argv[argv.index("--http.port") + 1] == listen and "--http" in argv and "--dns" not in argv
+    assert "EXEC_PATH" not in acme.lego_env(config, cert)
+    with pytest.raises(acme.AcmeError, match="shop: unknown challenge 'tls-alpn-01'"):
+        acme.lego_argv(config, {**cert, "challenge": "tls-alpn-01"}, "/tmp/x")
 
 
 DNS = {"server": "10.213.0.21", "zone": "webfarm.test", "key_name": "webfarm-acme", "algorithm": "hmac-sha256"}

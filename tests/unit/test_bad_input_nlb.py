@@ -42,7 +42,10 @@ def test_good_input_passes_the_checks(tmp_path):
 
 def test_good_acme_input_passes_the_checks(tmp_path):
     acme = next(case for case, _ in bad_inputs("nlb") if "lb_acme_certificates" in case)
-    out = run_nlb(tmp_path, until=FIRST_CHANGES[-1], **{**acme, "lb_acme_directory": "https://acme.example.test/dir"})
+    # A second certificate by HTTP-01, for a name outside the DNS-01 zone.
+    certificates = [*acme["lb_acme_certificates"], {"name": "shop", "domains": ["shop.example.com"], "challenge": "http-01"}]
+    out = run_nlb(tmp_path, until=FIRST_CHANGES[-1], **{**acme, "lb_acme_directory": "https://acme.example.test/dir",
+                                                         "lb_acme_certificates": certificates})
     assert FIRST_CHANGES[-1] in out.stdout, out.stdout[-3000:]
 
 

@@ -34,3 +34,8 @@ def test_each_domain_has_its_challenge_name_a_wildcard_its_base_names():
 def test_a_domain_the_zone_does_not_serve_is_refused(domains, zone, why):
     with pytest.raises(AnsibleFilterError, match=r"^lb_acme_certificates\[\]\.domains.*" + why):
         webfarm_acme_challenge_names(domains, zone)
+
+
+def test_no_dns_01_domain_needs_no_zone():
+    # Every certificate by HTTP-01, and no round-robin DNS in the inventory.
+    assert webfarm_acme_challenge_names([], "") == []
