@@ -1,12 +1,13 @@
-"""Drills: the balancers' ACME certificate renewed under load, and the CA
-down at renewal time.
+"""Drills: the balancers' ACME certificate renewed under load, renewed by
+the timer on its own, and the CA down at renewal time.
 
 A forced renewal on the first balancer orders a new certificate (DNS-01
 through the farm's zone), hands it to every balancer and puts it live by
 hitless reloads while a client keeps asking both VIPs by name: no request
 fails, and both balancers then serve the new certificate. With the CA
 refusing connections, the renewal fails, says why, and the old certificate
-keeps serving on both.
+keeps serving on both. The timer's own run (its unit, as its user, no one
+at the controller) renews a certificate once it is within the margin.
 """
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ import pytest
 from test_acme import served
 
 from lab import drill_report, hosts, monitor
+from lab.acme import SCRIPT, status
 from lab.acme import run as acme_run
-from lab.acme import status
-from lab.drill import Load
+from lab.drill import Load, wait_for
 from lab.report import summarize, summary_table
 
 pytestmark = pytest.mark.drill
@@ -78,6 +79,60 @@ def test_a_forced_renewal_under_load_through_both_vips_costs_no_request(client, 
     assert summary.total > 500
     lost = [(r.outcome, r.status, r.answer, r.error) for r in results if not r.ok]
     assert not lost, f"{len(lost)} of {summary.total} requests failed across the renewal: {lost[:10]}"
+
+
+TIMER = "webfarm-acme-renew"
+DROP_IN = f"/run/systemd/system/{TIMER}.{{unit}}.d/webfarm-drill.conf"
+
+
+def test_the_timer_renews_on_its_own_once_the_certificate_is_within_the_margin(client, farm, acme, drill_record):
+    """The timer fires (in 2 s, not at its schedule) and its unit runs the
+    renewal with a margin longer than the certificate has left: the leader
+    renews and every balancer serves the new certificate, with no command
+    from here. Runtime drop-ins (/run) hold the drill's schedule and margin,
+    and go when it ends."""
+    cert, _ = acme
+    leader = farm.balancers[0]
+    before = fingerprints(farm, cert["name"])
+    left = int(status(leader)["certificates"][cert["name"]]["live"]["seconds_left"])
+    margin = left + 3600
+    drop_ins = {"timer": "[Timer]\nOnCalendar=\nOnActiveSec=2\nRandomizedDelaySec=0\n",
+                "service": f"[Service]\nExecStart=\nExecStart={SCRIPT} renew --margin {margin}\n"}
+    for unit, text in drop_ins.items():
+        path = DROP_IN.format(unit=unit)
+        hosts.run(leader, "sh", "-c", f"mkdir -p {path.rsplit('/', 1)[0]} && printf '{text}' > {path}")
+    try:
+        hosts.run(leader, "systemctl", "daemon-reload")
+        t0 = time.time()
+        hosts.run(leader, "systemctl", "restart", f"{TIMER}.timer")
+        wait_for(lambda: len(set(fingerprints(farm, cert["name"]).values()) - set(before.values())) == 1
+                 and len(set(fingerprints(farm, cert["name"]).values())) == 1, timeout=120)
+        took = time.time() - t0
+        wait_for(lambda: hosts.run(leader, "systemctl", "show", "-p", "ActiveState", "--value",
+                                   f"{TIMER}.service").stdout.strip() == "inactive", timeout=30)
+        result = hosts.run(leader, "systemctl", "show", "-p", "Result", "--value", f"{TIMER}.service").stdout.strip()
+    finally:
+        hosts.run(leader, "sh", "-c", f"rm -rf {DROP_IN.format(unit='timer').rsplit('/', 1)[0]} "
+                                      f"{DROP_IN.format(unit='service').rsplit('/', 1)[0]}", check=False)
+        hosts.run(leader, "systemctl", "daemon-reload", check=False)
+        hosts.run(leader, "systemctl", "restart", f"{TIMER}.timer", check=False)
+    after = fingerprints(farm, cert["name"])
+    print(f"\nACME drill: {leader.name}'s timer fired with {left / 3600:.1f} h left on {cert['name']} and a margin "
+          f"of {margin / 3600:.1f} h; every balancer on the new certificate {took:.1f} s later")
+    print("before: " + ", ".join(f"{b} {f[:16]}" for b, f in before.items()))
+    print("after:  " + ", ".join(f"{b} {f[:16]}" for b, f in after.items()))
+    drill_record(seconds=took, disrupted=t0, disrupted_label="timer fired", returned=t0 + took,
+                 returned_label="every balancer on the new certificate")
+    assert result == "success", f"{TIMER}.service ended with {result}"
+    assert status(leader)["certificates"][cert["name"]]["last"]["ok"]
+    name = cert["domains"][0]
+    for address in farm.vips:
+        code, text = served(client, address, name)
+        assert code == 0 and "Verification: OK" in text, f"{address}: {text[-800:]}"
+    # The schedule is the inventory's again.
+    calendar = hosts.run(leader, "systemctl", "show", "-p", "TimersCalendar", "--value", f"{TIMER}.timer").stdout
+    assert "OnCalendar=" in calendar and "OnActiveSec" not in hosts.run(
+        leader, "systemctl", "cat", f"{TIMER}.timer").stdout, calendar
 
 
 def test_with_the_ca_down_the_renewal_fails_and_the_old_certificate_keeps_serving(client, farm, acme, drill_record,
