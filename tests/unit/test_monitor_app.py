@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.webfarm.cluster.plugins.filter.webfarm_monitor import webfarm_monitor_panels
 from wsgi import wsgi_call
 
+from roles.farm_monitor.files.webfarm_monitor.collectors import collectors, scheduled, stale_after
 from roles.farm_monitor.files.webfarm_monitor.config import ConfigError, check_config, load_config, main
 from roles.farm_monitor.files.webfarm_monitor.farm import Farm
 from roles.farm_monitor.files.webfarm_monitor.probes.active_passive import cluster, merge_views, parse_crm_mon
@@ -242,6 +243,25 @@ def test_a_reading_gone_stale_shows_unknown_never_up():
     assert row["state"] == "unknown" and "no reading for 6 s" in row["detail"]
 
 
+def test_certificates_and_the_acme_renewal_are_read_at_their_own_slower_pace():
+    cfg = {**CFG, "certificate_interval": 10.0,
+           "targets": {**CFG["targets"], "nlb": {"balancers": [{"name": "lb1", "address": "127.0.0.1"}], "vips": ["127.0.0.2"],
+                                                 "port": 80, "tls": {"port": 443, "name": "lb"}, "acme": True}},
+           "ssh": {"user": "webfarm-monitor", "key": "/k", "known_hosts": "/h"}, "stats": {"user": "u", "password": "p"}}
+    paces = sorted({kind: every for (kind, _), (_, every) in zip(collectors(cfg), scheduled(cfg), strict=True)}.items())
+    assert paces == [("", 1.0), ("acme", 10.0), ("certificate", 10.0)]
+    # Each row goes unknown only once it has missed three of its own readings.
+    assert stale_after(cfg) == {"": 3 * 1.0 + 2 * 0.3 + 3, "certificate": 33.6, "acme": 33.6}
+    clock = Clock()
+    farm = Farm(history=10, stale_after=5, clock=clock, stale_after_kind={"certificate": 30})
+    farm.update([reading("up"), reading("up", kind="certificate", name="10.0.0.1")])
+    clock.t += 6
+    rows = {r["kind"]: r for r in farm.snapshot(PANELS[:1])["panels"][0]["rows"]}
+    assert (rows["node"]["state"], rows["certificate"]["state"]) == ("unknown", "up")
+    # Without certificate_interval, everything at the one interval.
+    assert {every for _, every in scheduled({**cfg, "certificate_interval": 1.0})} == {1.0}
+
+
 def call(app, path="/", method="GET"):
     return wsgi_call(app, {"PATH_INFO": path, "REQUEST_METHOD": method})
 
@@ -274,6 +294,7 @@ SSH_NEEDED = "ssh.user: the cluster.s status, the content push and the ACME rene
     ({"targets": {"web_farm": {"nodes": [], "content": [{"name": "content1", "address": "10.0.0.5"}]}}}, SSH_NEEDED),
     ({"targets": {"nlb": {"balancers": [], "vips": [], "acme": True}}}, SSH_NEEDED),
     ({"certificate_margin": -1}, "certificate_margin -1: must be 0 or more seconds"),
+    ({"certificate_interval": 0.5}, "certificate_interval 0.5: must be from interval .1.0. to 86400 seconds"),
 ])
 def test_a_bad_configuration_is_refused_naming_the_value(tmp_path, change, message):
     path = tmp_path / "monitor.json"

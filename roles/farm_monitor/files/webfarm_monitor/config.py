@@ -21,6 +21,9 @@ def check_config(cfg: Any) -> dict[str, Any]:
     interval = cfg.get("interval")
     if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0.5:
         raise ConfigError(f"interval {interval!r}: must be 0.5 seconds or more")
+    every = cfg.get("certificate_interval", interval)
+    if isinstance(every, bool) or not isinstance(every, (int, float)) or not interval <= every <= 86400:
+        raise ConfigError(f"certificate_interval {every!r}: must be from interval ({interval}) to 86400 seconds")
     timeout = cfg.get("timeout")
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 10:
         raise ConfigError(f"timeout {timeout!r}: must be more than 0 and at most 10 seconds")

@@ -25,10 +25,13 @@ class Row:
 class Farm:
     """The last reading of every row, when it last changed, and the events."""
 
-    def __init__(self, history: int, stale_after: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, history: int, stale_after: float, clock: Callable[[], float] = time.time,
+                 stale_after_kind: dict[str, float] | None = None) -> None:
         self.rows: dict[str, Row] = {}
         self.events: deque[dict[str, Any]] = deque(maxlen=history)
         self.stale_after = stale_after
+        # Rows of these kinds are read less often (collectors.SLOW_KINDS).
+        self.stale_after_kind = dict(stale_after_kind or {})
         self.clock = clock
         self.lock = threading.Lock()
         self.started = clock()
@@ -65,7 +68,7 @@ class Farm:
                     continue
                 d = asdict(r)
                 d.pop("since")
-                if now - row.checked > self.stale_after:
+                if now - row.checked > self.stale_after_kind.get(r.kind, self.stale_after):
                     d["state"], d["detail"] = "unknown", f"no reading for {now - row.checked:.0f} s"
                 d["since"], d["checked"] = row.since, row.checked
                 items.append(d)

@@ -13,7 +13,7 @@ from typing import Any
 # Installed beside the package by role wsgi_kit (roles/wsgi_kit/files/).
 from webfarm_wsgi import LazyApp, reply
 
-from .collectors import collectors, expected_rows, run_forever
+from .collectors import expected_rows, run_forever, scheduled, stale_after
 from .config import CONFIG_ENV, DEFAULT_CONFIG, load_config
 from .farm import Farm
 
@@ -25,13 +25,14 @@ class Monitor:
     def __init__(self, cfg: dict[str, Any], start: bool = True) -> None:
         self.cfg = cfg
         interval = float(cfg["interval"])
-        self.farm = Farm(int(cfg["history"]), stale_after=3 * interval + 2 * float(cfg["timeout"]) + 3)
+        stale = stale_after(cfg)
+        self.farm = Farm(int(cfg["history"]), stale_after=stale.pop(""), stale_after_kind=stale)
         self.page = PAGE.replace("__INTERVAL__", json.dumps(interval)).encode()
         self.farm.update(expected_rows(cfg))
         self.threads = []
         if start:
-            for job in collectors(cfg):
-                th = threading.Thread(target=run_forever, args=(job, self.farm, interval), daemon=True)
+            for job, every in scheduled(cfg):
+                th = threading.Thread(target=run_forever, args=(job, self.farm, every), daemon=True)
                 th.start()
                 self.threads.append(th)
 
