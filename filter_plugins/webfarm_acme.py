@@ -6,7 +6,7 @@ the variable and the value, before any host changes.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
@@ -67,8 +67,23 @@ def webfarm_acme_challenge_names(domains: Sequence[Any], zone: str,
     return names
 
 
+def webfarm_acme_with_challenge(certificates: Sequence[Any], challenge: str, default: str = "dns-01",
+                                var: str = "lb_acme_certificates") -> list[dict[str, Any]]:
+    """The certificates the CA checks by ``challenge``: each its own
+    ``challenge``, else ``default`` (lb_acme_challenge).
+
+    Example::
+
+        {{ [{'name': 'lb'}, {'name': 'shop', 'challenge': 'http-01'}] | webfarm_acme_with_challenge('http-01') }}
+        ->  [{'name': 'shop', 'challenge': 'http-01'}]
+    """
+    if isinstance(certificates, (str, bytes, Mapping)) or not all(isinstance(c, Mapping) for c in certificates):
+        raise AnsibleFilterError(f"{var} must be a list of certificates ({{name, domains}}), got {certificates!r}")
+    return [dict(c) for c in certificates if (c.get("challenge") or default) == challenge]
+
+
 class FilterModule:
     """webfarm ACME filters."""
 
     def filters(self) -> dict[str, Any]:
-        return filter_table(webfarm_seconds, webfarm_acme_challenge_names)
+        return filter_table(webfarm_seconds, webfarm_acme_challenge_names, webfarm_acme_with_challenge)

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.webfarm.cluster.plugins.filter.webfarm_acme import webfarm_acme_challenge_names, webfarm_seconds
+from ansible_collections.webfarm.cluster.plugins.filter.webfarm_acme import (
+    webfarm_acme_challenge_names,
+    webfarm_acme_with_challenge,
+    webfarm_seconds,
+)
 
 
 @pytest.mark.parametrize(("value", "seconds"), [("30d", 2592000), ("8h", 28800), ("15m", 900), ("600s", 600),
@@ -39,3 +43,18 @@ def test_a_domain_the_zone_does_not_serve_is_refused(domains, zone, why):
 def test_no_dns_01_domain_needs_no_zone():
     # Every certificate by HTTP-01, and no round-robin DNS in the inventory.
     assert webfarm_acme_challenge_names([], "") == []
+
+
+def test_each_certificate_is_proved_by_its_own_challenge_else_the_roles():
+    certs = [{"name": "lb", "domains": ["lb.webfarm.test"]}, {"name": "shop", "domains": ["shop.example.org"],
+                                                              "challenge": "http-01"}, {"name": "x", "challenge": None}]
+    assert [c["name"] for c in webfarm_acme_with_challenge(certs, "dns-01")] == ["lb", "x"]
+    assert [c["name"] for c in webfarm_acme_with_challenge(certs, "http-01")] == ["shop"]
+    assert [c["name"] for c in webfarm_acme_with_challenge(certs, "http-01", "http-01")] == ["lb", "shop", "x"]
+    assert webfarm_acme_with_challenge([], "dns-01") == []
+
+
+@pytest.mark.parametrize("value", ["lb", {"name": "lb"}, ["lb"]])
+def test_certificates_that_are_not_a_list_of_mappings_are_refused(value):
+    with pytest.raises(AnsibleFilterError, match=r"^lb_acme_certificates must be a list of certificates"):
+        webfarm_acme_with_challenge(value, "dns-01")
