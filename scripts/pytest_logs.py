@@ -33,6 +33,8 @@ WORDS = ("PASSED ", "FAILED ", "ERROR ", "SKIPPED ", "XFAIL ", "XPASS ")
 FOLDED = re.compile(r"^SKIPPED \[(?P<count>\d+)\] (?P<where>.+?(?::\d+)?): (?P<reason>.*)$")
 # "SKIPPED tests/x.py::test_a[p 1] - Skipped: reason" (--no-fold-skipped).
 UNFOLDED = re.compile(r"^SKIPPED (?P<where>[^\s\[]+(?:\[.*?\])?)(?: - (?P<reason>.*))?$")
+# Where a run was: an Ansible task or handler, or a Molecule step starting.
+STEP = re.compile(r"^(?:(?:TASK|RUNNING HANDLER) \[.*?\]|INFO\s+\S+ \S+ \w+: Executing\b.*)")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,21 @@ def result(text: str) -> str | None:
         m = SECTION.match(line.strip())
         if m and RESULT.search(m["title"]):
             found = m["title"]
+    return found
+
+
+def last_step(text: str) -> str | None:
+    """The last Ansible task or Molecule step a log shows, or None: where a
+    run that ended early (failed, stopped, killed) was.
+
+    >>> last_step("INFO     nlb \u279c converge: Executing\\n  \u2502 TASK [Clients | apt] ****\\n")
+    'TASK [Clients | apt]'
+    """
+    found = None
+    for line in strip_ansi(text).splitlines():
+        m = STEP.match(line.strip())
+        if m:
+            found = m[0]
     return found
 
 
@@ -109,7 +126,10 @@ def summary(logs: dict[str, str]) -> list[str]:
     for name, text in logs.items():
         res = result(text)
         found = skipped(text)
-        lines.append(f"{name + ':':<{max(width, 22)}} {res or 'no pytest result line (the run ended before its tests did)'}")
+        if res is None:
+            step = last_step(text)
+            res = "no pytest result line (the run ended before its tests did" + (f"; its last step: {step})" if step else ")")
+        lines.append(f"{name + ':':<{max(width, 22)}} {res}")
         said = SKIPPED_COUNT.search(res or "")
         listed = sum(s.count for s in found)
         if said and int(said[1]) != listed:

@@ -94,6 +94,18 @@ def test_a_run_that_ended_early_and_skips_without_reasons_are_told():
     assert lines[-1] == "no test skipped"
 
 
+def test_a_run_that_ended_early_is_told_with_its_last_step():
+    # As the CI run that a stalled mirror held for an hour left rr_dns's log.
+    log = (f"INFO     rr_dns \u279c converge: Executing\n  {E}2m\u2502{E}0m \n"
+           f"  {E}2m\u2502{E}0m TASK [Clients | refresh apt's package lists] {'*' * 30}\n")
+    assert pytest_logs.summary({"pytest rr_dns": log})[0] == (
+        "pytest rr_dns:         no pytest result line (the run ended before its tests did; "
+        "its last step: TASK [Clients | refresh apt's package lists])")
+    steps = "INFO     nlb \u279c verify: Executing Testinfra tests found in x/...\n"
+    assert pytest_logs.last_step(steps) == "INFO     nlb \u279c verify: Executing Testinfra tests found in x/..."
+    assert pytest_logs.last_step("no step here\n") is None
+
+
 def test_a_result_line_whose_closing_rule_the_frame_cut_off_is_read():
     # As Molecule printed it: coloured frame, the pytest line as wide as COLUMNS, its end wrapped away.
     log = f"  {E}2m\u2502{E}0m {'=' * 180} 23 passed in 67.39s (0:01:07)\n  {E}2m\u2502{E}0m {'=' * 180}\n"
